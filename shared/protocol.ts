@@ -1,0 +1,191 @@
+// Wire schemas (zod) for every message between clients, namenodes and datanodes. Each boundary
+// parses with these; inside a process the inferred types are trusted.
+
+import { z } from 'zod';
+import { BLOCK_SIZE_BYTES_MAX, BLOCK_SIZE_BYTES_MIN, LISTING_PAGE_ENTRIES_MAX, REPLICATION_MAX } from './constants.js';
+
+export const Permission = z.number().int().min(0).max(0o1777);
+export const Replication = z.number().int().min(1).max(REPLICATION_MAX);
+export const BlockSize = z.number().int().min(BLOCK_SIZE_BYTES_MIN).max(BLOCK_SIZE_BYTES_MAX);
+export const NamespacePath = z.string().min(1).max(8192);
+export const UserName = z.string().min(1).max(256).regex(/^[^\s:/]+$/, 'user name without spaces, colons or slashes');
+/** Identifies one writer process for leases (HDFS's clientName). */
+export const ClientName = z.string().min(1).max(256);
+
+export const FileType = z.enum(['FILE', 'DIRECTORY']);
+
+export const FileStatus = z.object({
+  path: z.string(),
+  fileId: z.number().int(),
+  type: FileType,
+  length: z.number().int().min(0),
+  owner: z.string(),
+  group: z.string(),
+  permission: Permission,
+  modificationTime: z.number().int(),
+  accessTime: z.number().int(),
+  replication: z.number().int().min(0),
+  blockSize: z.number().int().min(0),
+  childrenNum: z.number().int().min(0),
+  underConstruction: z.boolean(),
+});
+export type FileStatus = z.infer<typeof FileStatus>;
+
+export const ExtendedBlock = z.object({
+  blockId: z.number().int().positive(),
+  genStamp: z.number().int().positive(),
+  numBytes: z.number().int().min(0),
+});
+export type ExtendedBlock = z.infer<typeof ExtendedBlock>;
+
+export const DatanodeInfo = z.object({
+  uuid: z.string().min(1).max(128),
+  /** Base URL clients and peers use to reach the datanode (advertised address). */
+  url: z.string().url(),
+  rack: z.string().default('/default-rack'),
+});
+export type DatanodeInfo = z.infer<typeof DatanodeInfo>;
+
+export const LocatedBlock = z.object({
+  block: ExtendedBlock,
+  /** Offset of the block's first byte within the file. */
+  offset: z.number().int().min(0),
+  locations: z.array(DatanodeInfo),
+});
+export type LocatedBlock = z.infer<typeof LocatedBlock>;
+
+export const LocatedBlocks = z.object({
+  fileLength: z.number().int().min(0),
+  underConstruction: z.boolean(),
+  blocks: z.array(LocatedBlock),
+});
+export type LocatedBlocks = z.infer<typeof LocatedBlocks>;
+
+// ---------------------------------------------------------------------------------------------
+// Client -> namenode RPC: POST /rpc/v1/client/<method>, JSON in, JSON out; errors as RemoteException.
+// `user` is the caller (simple authentication, as HDFS's user.name).
+
+const Caller = { user: UserName.optional() };
+
+export const ClientRpc = {
+  mkdirs: {
+    request: z.object({ ...Caller, path: NamespacePath, permission: Permission.optional(), createParent: z.boolean().default(true) }),
+    response: z.object({ created: z.boolean() }),
+  },
+  create: {
+    request: z.object({
+      ...Caller,
+      path: NamespacePath,
+      clientName: ClientName,
+      overwrite: z.boolean().default(false),
+      createParent: z.boolean().default(true),
+      replication: Replication.optional(),
+      blockSize: BlockSize.optional(),
+      permission: Permission.optional(),
+    }),
+    response: z.object({ status: FileStatus }),
+  },
+  addBlock: {
+    request: z.object({
+      ...Caller,
+      path: NamespacePath,
+      clientName: ClientName,
+      /** The block just written, with its final length; committed before a new one is allocated. */
+      previous: ExtendedBlock.optional(),
+      excludeNodes: z.array(z.string()).max(REPLICATION_MAX).default([]),
+    }),
+    response: z.object({ located: LocatedBlock }),
+  },
+  complete: {
+    request: z.object({ ...Caller, path: NamespacePath, clientName: ClientName, last: ExtendedBlock.optional() }),
+    response: z.object({ status: FileStatus }),
+  },
+  getFileInfo: {
+    request: z.object({ ...Caller, path: NamespacePath }),
+    response: z.object({ status: FileStatus.nullable() }),
+  },
+  listStatus: {
+    request: z.object({
+      ...Caller,
+      path: NamespacePath,
+      startAfter: z.string().max(1024).optional(),
+      limit: z.number().int().min(1).max(LISTING_PAGE_ENTRIES_MAX).optional(),
+    }),
+    response: z.object({ entries: z.array(FileStatus), remaining: z.number().int().min(0) }),
+  },
+  delete: {
+    request: z.object({ ...Caller, path: NamespacePath, recursive: z.boolean().default(false) }),
+    response: z.object({ deleted: z.boolean() }),
+  },
+  rename: {
+    request: z.object({ ...Caller, src: NamespacePath, dst: NamespacePath }),
+    response: z.object({ renamed: z.boolean() }),
+  },
+  getBlockLocations: {
+    request: z.object({
+      ...Caller,
+      path: NamespacePath,
+      offset: z.number().int().min(0).default(0),
+      length: z.number().int().min(0).default(Number.MAX_SAFE_INTEGER),
+    }),
+    response: z.object({ located: LocatedBlocks }),
+  },
+  renewLease: {
+    request: z.object({ ...Caller, clientName: ClientName }),
+    response: z.object({ renewed: z.boolean() }),
+  },
+} as const;
+export type ClientMethod = keyof typeof ClientRpc;
+export type ClientRequest<M extends ClientMethod> = z.input<(typeof ClientRpc)[M]['request']>;
+export type ClientResponse<M extends ClientMethod> = z.infer<(typeof ClientRpc)[M]['response']>;
+
+// ---------------------------------------------------------------------------------------------
+// Datanode -> namenode: POST /rpc/v1/datanode/<method>. Soft state (liveness, block locations):
+// never replicated through the namespace log, rebuilt from these reports after a restart.
+
+export const DatanodeStorageReport = z.object({
+  capacityBytes: z.number().int().min(0),
+  usedBytes: z.number().int().min(0),
+  remainingBytes: z.number().int().min(0),
+  /** Transfers (reads, writes, replications) in progress, for placement and load spreading. */
+  xceiverCount: z.number().int().min(0).default(0),
+  /** True when free space is under the reserved threshold: give this node no new blocks. */
+  full: z.boolean().default(false),
+});
+export type DatanodeStorageReport = z.infer<typeof DatanodeStorageReport>;
+
+export const DatanodeCommand = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('delete'), blocks: z.array(ExtendedBlock) }),
+  z.object({ type: z.literal('replicate'), block: ExtendedBlock, targets: z.array(DatanodeInfo).min(1) }),
+  /** The namenode does not know this datanode (it restarted): register and send a full report. */
+  z.object({ type: z.literal('reregister') }),
+]);
+export type DatanodeCommand = z.infer<typeof DatanodeCommand>;
+
+export const DatanodeRpc = {
+  register: {
+    request: z.object({ node: DatanodeInfo, storage: DatanodeStorageReport }),
+    response: z.object({ namenodeId: z.string(), clusterId: z.string(), heartbeatIntervalMs: z.number().int().positive() }),
+  },
+  heartbeat: {
+    request: z.object({ uuid: z.string(), storage: DatanodeStorageReport }),
+    response: z.object({ commands: z.array(DatanodeCommand) }),
+  },
+  blockReport: {
+    request: z.object({ uuid: z.string(), blocks: z.array(ExtendedBlock) }),
+    response: z.object({ commands: z.array(DatanodeCommand) }),
+  },
+  /** Incremental report: replicas finalized or removed since the last report. */
+  blockReceivedAndDeleted: {
+    request: z.object({ uuid: z.string(), received: z.array(ExtendedBlock).default([]), deleted: z.array(ExtendedBlock).default([]) }),
+    response: z.object({}),
+  },
+  /** A reader or the block scanner found a replica whose checksums do not match. */
+  reportBadBlocks: {
+    request: z.object({ uuid: z.string(), blocks: z.array(ExtendedBlock) }),
+    response: z.object({}),
+  },
+} as const;
+export type DatanodeMethod = keyof typeof DatanodeRpc;
+export type DatanodeRequest<M extends DatanodeMethod> = z.input<(typeof DatanodeRpc)[M]['request']>;
+export type DatanodeResponse<M extends DatanodeMethod> = z.infer<(typeof DatanodeRpc)[M]['response']>;
