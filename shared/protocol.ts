@@ -65,7 +65,11 @@ export type LocatedBlocks = z.infer<typeof LocatedBlocks>;
 // Client -> namenode RPC: POST /rpc/v1/client/<method>, JSON in, JSON out; errors as RemoteException.
 // `user` is the caller (simple authentication, as HDFS's user.name).
 
-const Caller = { user: UserName.optional() };
+/** Identifies one client call; a retried call with the same id is answered, never applied twice. */
+export const RequestId = z.object({ clientId: z.string().min(1).max(128), callId: z.number().int().min(0) });
+export type RequestId = z.infer<typeof RequestId>;
+
+const Caller = { user: UserName.optional(), requestId: RequestId.optional() };
 
 export const ClientRpc = {
   mkdirs: {

@@ -1,0 +1,361 @@
+// The one function that changes the namespace: apply committed log entries, each in its own
+// savepoint, all of a batch in one SQLite transaction that also records the applied index.
+// Every check that decides a command's outcome happens here, against the state at its log
+// position, so all replicas reach the same answer.
+
+import { DfsError, isDfsError, type ErrorKind } from '../../shared/errors.js';
+import { baseName, isAncestorOrSelf, joinPath, parentPath, pathComponents } from '../../shared/paths.js';
+import type { ExtendedBlock } from '../../shared/protocol.js';
+import { assert, unreachable } from '../../shared/assert.js';
+import { INODE_DIRECTORY, INODE_FILE, ROOT_INODE_ID } from './schema.js';
+import { NamespaceStore, toExtendedBlock, type InodeRow } from './store.js';
+import type { ApplyOutcome, CommandOf, NamespaceCommand } from './commands.js';
+
+/** Entries whose client results are kept for de-duplicating retries (a retry older than this is rare). */
+const CLIENT_REQUEST_WINDOW_ENTRIES = 200_000;
+const CLIENT_REQUEST_PRUNE_EVERY_ENTRIES = 4096;
+
+export interface LogPosition {
+  index: number;
+  term: number;
+}
+
+export interface CommittedCommand extends LogPosition {
+  /** null for entries that carry no command (a new leader's no-op). */
+  command: NamespaceCommand | null;
+}
+
+export class NamespaceStateMachine {
+  constructor(readonly store: NamespaceStore) {}
+
+  get appliedIndex(): number {
+    return this.store.getNumber('applied_index');
+  }
+
+  get appliedTerm(): number {
+    return this.store.getNumber('applied_term');
+  }
+
+  /**
+   * Applies a batch of committed entries in one transaction. Entries at or below the applied index
+   * are skipped (a replay after restart); a gap is a bug and stops the node.
+   */
+  applyBatch(entries: CommittedCommand[]): ApplyOutcome[] {
+    const run = this.store.db.transaction((batch: CommittedCommand[]) => {
+      const outcomes: ApplyOutcome[] = [];
+      let applied = this.appliedIndex;
+      for (const entry of batch) {
+        if (entry.index <= applied) {
+          outcomes.push({ ok: false, error: { kind: 'Internal', message: `entry ${entry.index} already applied` } });
+          continue;
+        }
+        assert(entry.index === applied + 1, `apply gap: applied ${applied}, next entry ${entry.index}`);
+        outcomes.push(entry.command ? this.applyOne(entry.index, entry.command) : { ok: true, value: null });
+        applied = entry.index;
+        if (applied % CLIENT_REQUEST_PRUNE_EVERY_ENTRIES === 0) {
+          this.store.sql.pruneRequests.run(applied - CLIENT_REQUEST_WINDOW_ENTRIES);
+        }
+      }
+      const last = batch[batch.length - 1];
+      if (last && last.index === applied) {
+        this.store.setState('applied_index', last.index);
+        this.store.setState('applied_term', last.term);
+      }
+      return outcomes;
+    });
+    return run.immediate(entries);
+  }
+
+  private applyOne(index: number, command: NamespaceCommand): ApplyOutcome {
+    const sql = this.store.sql;
+    if (command.request) {
+      const previous = sql.getRequest.get(command.request.clientId, command.request.callId) as { result: string } | undefined;
+      if (previous) return JSON.parse(previous.result) as ApplyOutcome;
+    }
+    let outcome: ApplyOutcome;
+    try {
+      // A nested transaction is a savepoint: a command that fails leaves no trace.
+      const value = this.store.db.transaction(() => this.dispatch(command))();
+      outcome = { ok: true, value: value ?? null };
+    } catch (error) {
+      if (!isDfsError(error)) throw error; // not a deterministic rejection: a bug; stop applying
+      outcome = { ok: false, error: { kind: error.kind, message: error.message, details: error.details } };
+    }
+    if (command.request) sql.putRequest.run(command.request.clientId, command.request.callId, index, JSON.stringify(outcome));
+    return outcome;
+  }
+
+  private dispatch(command: NamespaceCommand): unknown {
+    switch (command.op) {
+      case 'format':
+        return this.format(command);
+      case 'mkdirs':
+        return this.mkdirs(command);
+      case 'create':
+        return this.create(command);
+      case 'addBlock':
+        return this.addBlock(command);
+      case 'complete':
+        return this.complete(command);
+      case 'delete':
+        return this.delete(command);
+      case 'rename':
+        return this.rename(command);
+      case 'setReplication':
+        return this.updateInode(command.path, (row) => {
+          if (row.type !== INODE_FILE) return { changed: false };
+          this.store.sql.setReplication.run(command.replication, row.id);
+          return { changed: true };
+        });
+      case 'setPermission':
+        return this.updateInode(command.path, (row) => this.store.sql.setPermission.run(command.permission, row.id) && null);
+      case 'setOwner':
+        return this.updateInode(command.path, (row) => this.store.sql.setOwner.run(command.owner ?? null, command.group ?? null, row.id) && null);
+      case 'setTimes':
+        return this.updateInode(command.path, (row) => {
+          const { modificationTime: m, accessTime: a } = command;
+          this.store.sql.setTimes.run(m, m, a, a, row.id);
+          return null;
+        });
+      default:
+        return unreachable(command, 'namespace command');
+    }
+  }
+
+  private format(command: CommandOf<'format'>): unknown {
+    if (this.store.isFormatted) throw new DfsError('IllegalArgument', 'The namespace is already formatted');
+    this.store.sql.insertInode.run(newInode(ROOT_INODE_ID, 0, '', INODE_DIRECTORY, command.superuser, command.supergroup, 0o755, command.now));
+    this.store.setState('cluster_id', command.clusterId);
+    this.store.setState('superuser', command.superuser);
+    this.store.setState('supergroup', command.supergroup);
+    this.store.setState('inode_id_high', ROOT_INODE_ID);
+    return null;
+  }
+
+  /** Allocates the ids the leader reserved for this command, checking they were never used. */
+  private reserveInodeIds(firstInodeId: number, count: number): () => number {
+    const high = this.store.getNumber('inode_id_high');
+    assert(firstInodeId > high, `inode id ${firstInodeId} reused (high-water mark ${high})`);
+    this.store.setState('inode_id_high', firstInodeId + Math.max(count, 1) - 1);
+    let next = firstInodeId;
+    return () => {
+      assert(next < firstInodeId + Math.max(count, 1), 'more inode ids used than reserved');
+      return next++;
+    };
+  }
+
+  /** Resolves the parent directory of `path`, creating missing ones when `createParent` is set. */
+  private parentDirectory(
+    path: string,
+    components: string[],
+    createParent: boolean,
+    owner: { user: string; now: number },
+    nextId: () => number,
+  ): InodeRow {
+    const { inodes } = this.store.walk(path);
+    const depthFound = inodes.length - 1;
+    const deepest = inodes[inodes.length - 1];
+    const parentDepth = components.length - 1;
+    if (depthFound < parentDepth && deepest.type !== INODE_DIRECTORY) {
+      throw new DfsError('ParentNotDirectory', `Parent path is not a directory: ${'/' + components.slice(0, depthFound).join('/')}`, { path });
+    }
+    if (depthFound >= parentDepth) {
+      const parent = inodes[parentDepth];
+      if (parent.type !== INODE_DIRECTORY) {
+        throw new DfsError('ParentNotDirectory', `Parent path is not a directory: ${parentPath(path)}`, { path });
+      }
+      return parent;
+    }
+    if (!createParent) throw new DfsError('FileNotFound', `Parent directory doesn't exist: ${parentPath(path)}`, { path });
+    let parent = deepest;
+    for (let depth = depthFound; depth < parentDepth; depth++) {
+      const id = nextId();
+      this.store.sql.insertInode.run(newInode(id, parent.id, components[depth], INODE_DIRECTORY, owner.user, parent.grp, 0o755, owner.now));
+      this.store.sql.touchDirectory.run(owner.now, parent.id);
+      parent = this.store.sql.getInode.get(id) as InodeRow;
+    }
+    return parent;
+  }
+
+  private mkdirs(command: CommandOf<'mkdirs'>): { created: boolean } {
+    const components = pathComponents(command.path);
+    const existing = this.store.resolve(command.path);
+    if (existing) {
+      if (existing.type === INODE_DIRECTORY) return { created: false };
+      throw new DfsError('FileAlreadyExists', `Path is not a directory: ${command.path}`, { path: command.path });
+    }
+    const nextId = this.reserveInodeIds(command.firstInodeId, components.length);
+    const parent = this.parentDirectory(command.path, components, command.createParent, command, nextId);
+    const name = components[components.length - 1];
+    this.store.sql.insertInode.run(newInode(nextId(), parent.id, name, INODE_DIRECTORY, command.user, parent.grp, command.permission, command.now));
+    this.store.sql.touchDirectory.run(command.now, parent.id);
+    return { created: true };
+  }
+
+  private create(command: CommandOf<'create'>): { status: unknown; removedBlocks: ExtendedBlock[] } {
+    const components = pathComponents(command.path);
+    if (components.length === 0) throw new DfsError('FileAlreadyExists', '/ already exists as a directory', { path: '/' });
+    const existing = this.store.resolve(command.path);
+    let removedBlocks: ExtendedBlock[] = [];
+    if (existing) {
+      if (existing.type === INODE_DIRECTORY) {
+        throw new DfsError('FileAlreadyExists', `${command.path} already exists as a directory`, { path: command.path });
+      }
+      if (!command.overwrite) {
+        throw new DfsError('FileAlreadyExists', `${command.path} for client ${command.clientName} already exists`, { path: command.path });
+      }
+      removedBlocks = this.removeSubtree(existing);
+    }
+    const nextId = this.reserveInodeIds(command.firstInodeId, components.length);
+    const parent = this.parentDirectory(command.path, components, command.createParent, command, nextId);
+    const id = nextId();
+    this.store.sql.insertInode.run({
+      ...newInode(id, parent.id, components[components.length - 1], INODE_FILE, command.user, parent.grp, command.permission, command.now),
+      replication: command.replication,
+      block_size: command.blockSize,
+      lease_holder: command.clientName,
+    });
+    this.store.sql.touchDirectory.run(command.now, parent.id);
+    const row = this.store.sql.getInode.get(id) as InodeRow;
+    return { status: this.store.toFileStatus(row, command.path), removedBlocks };
+  }
+
+  /** The file at `path` under construction by `clientName`, or the HDFS lease error. */
+  private fileUnderLease(path: string, clientName: string): InodeRow {
+    const row = this.store.resolve(path);
+    if (!row) throw new DfsError('FileNotFound', `File does not exist: ${path} (inode not found)`, { path });
+    if (row.type !== INODE_FILE) throw new DfsError('FileNotFound', `Path is not a file: ${path}`, { path });
+    if (row.lease_holder === null) {
+      throw new DfsError('LeaseExpired', `No lease on ${path}: file is not open for writing`, { path, clientName });
+    }
+    if (row.lease_holder !== clientName) {
+      throw new DfsError('LeaseExpired', `Lease mismatch on ${path}: owned by ${row.lease_holder} but written by ${clientName}`, {
+        path,
+        clientName,
+        holder: row.lease_holder,
+      });
+    }
+    return row;
+  }
+
+  /** Records the final length of the file's last block, which the client names to prove it wrote it. */
+  private commitLastBlock(file: InodeRow, path: string, block: ExtendedBlock | undefined): number {
+    const blocks = this.store.blocksOf(file.id);
+    const last = blocks[blocks.length - 1];
+    if (!last) {
+      if (block) throw new DfsError('IllegalArgument', `Block ${block.blockId} does not belong to ${path}: it has no blocks`, { path });
+      return 0;
+    }
+    if (!block || block.blockId !== last.id) {
+      throw new DfsError('IllegalArgument', `Last block of ${path} is ${last.id}, client named ${block?.blockId ?? 'none'}`, { path });
+    }
+    if (block.numBytes > file.block_size) {
+      throw new DfsError('IllegalArgument', `Block ${block.blockId} length ${block.numBytes} exceeds block size ${file.block_size}`, { path });
+    }
+    if (block.genStamp < last.gen_stamp) {
+      throw new DfsError('IllegalArgument', `Block ${block.blockId} generation stamp ${block.genStamp} is older than ${last.gen_stamp}`, { path });
+    }
+    this.store.sql.updateBlock.run(block.numBytes, block.genStamp, last.id);
+    const length = blocks.slice(0, -1).reduce((sum, b) => sum + b.num_bytes, 0) + block.numBytes;
+    this.store.sql.setLength.run(length, file.id);
+    return length;
+  }
+
+  private addBlock(command: CommandOf<'addBlock'>): { block: ExtendedBlock; offset: number } {
+    const file = this.fileUnderLease(command.path, command.clientName);
+    const blocks = this.store.blocksOf(file.id);
+    const offset = blocks.length === 0 ? 0 : this.commitLastBlock(file, command.path, command.previous);
+    if (command.previous && command.previous.numBytes !== file.block_size) {
+      throw new DfsError('IllegalArgument', `Block ${command.previous.blockId} is not full (${command.previous.numBytes} of ${file.block_size} bytes); only a file's last block may be shorter`, { path: command.path });
+    }
+    const blockHigh = this.store.getNumber('block_id_high');
+    const stampHigh = this.store.getNumber('gen_stamp_high');
+    assert(command.blockId > blockHigh, `block id ${command.blockId} reused (high-water mark ${blockHigh})`);
+    assert(command.genStamp > stampHigh, `generation stamp ${command.genStamp} reused (high-water mark ${stampHigh})`);
+    this.store.setState('block_id_high', command.blockId);
+    this.store.setState('gen_stamp_high', command.genStamp);
+    this.store.sql.insertBlock.run(command.blockId, file.id, blocks.length, 0, command.genStamp);
+    return { block: { blockId: command.blockId, genStamp: command.genStamp, numBytes: 0 }, offset };
+  }
+
+  private complete(command: CommandOf<'complete'>): { status: unknown } {
+    const file = this.fileUnderLease(command.path, command.clientName);
+    const length = this.commitLastBlock(file, command.path, command.last);
+    this.store.sql.closeFile.run(length, command.now, file.id);
+    return { status: this.store.toFileStatus(this.store.sql.getInode.get(file.id) as InodeRow, command.path) };
+  }
+
+  /** Removes an inode and everything below it; returns the blocks that no longer belong to any file. */
+  private removeSubtree(root: InodeRow): ExtendedBlock[] {
+    const removed: ExtendedBlock[] = [];
+    const pending: Array<{ id: number; type: number }> = [{ id: root.id, type: root.type }];
+    while (pending.length > 0) {
+      const inode = pending.pop()!;
+      if (inode.type === INODE_FILE) {
+        for (const block of this.store.blocksOf(inode.id)) removed.push(toExtendedBlock(block));
+        this.store.sql.deleteBlocksOf.run(inode.id);
+      } else {
+        pending.push(...(this.store.sql.childIds.all(inode.id) as Array<{ id: number; type: number }>));
+      }
+      this.store.sql.deleteInode.run(inode.id);
+    }
+    return removed;
+  }
+
+  private delete(command: CommandOf<'delete'>): { deleted: boolean; removedBlocks: ExtendedBlock[] } {
+    const row = this.store.resolve(command.path);
+    if (!row) return { deleted: false, removedBlocks: [] };
+    if (row.id === ROOT_INODE_ID) throw new DfsError('IllegalArgument', 'Cannot delete the root directory /', { path: '/' });
+    if (row.type === INODE_DIRECTORY && !command.recursive && this.store.childCount(row.id) > 0) {
+      throw new DfsError('PathIsNotEmptyDirectory', `\`${command.path} is non empty': Directory is not empty`, { path: command.path });
+    }
+    const removedBlocks = this.removeSubtree(row);
+    this.store.sql.touchDirectory.run(command.now, row.parent);
+    return { deleted: true, removedBlocks };
+  }
+
+  /**
+   * HDFS rename: into a directory when the destination is one; an existing file destination, a
+   * missing destination parent, or moving a directory under itself is refused.
+   */
+  private rename(command: CommandOf<'rename'>): { renamed: boolean; dst: string } {
+    const { src } = command;
+    const source = this.store.resolve(src);
+    if (!source) throw new DfsError('FileNotFound', `Source ${src} does not exist`, { path: src });
+    if (source.id === ROOT_INODE_ID) throw new DfsError('IllegalArgument', 'Cannot rename the root directory', { path: src });
+    let dst = command.dst;
+    const target = this.store.resolve(dst);
+    if (target && target.type === INODE_DIRECTORY) dst = joinPath(dst, baseName(src));
+    if (dst === src) return { renamed: true, dst };
+    if (isAncestorOrSelf(src, dst)) {
+      throw new DfsError('Io', `Cannot move ${src} to a subdirectory of itself: ${dst}`, { src, dst });
+    }
+    if (this.store.resolve(dst)) throw new DfsError('FileAlreadyExists', `Destination ${dst} already exists`, { src, dst });
+    const dstParentPath = parentPath(dst);
+    const dstParent = this.store.resolve(dstParentPath);
+    if (!dstParent) throw new DfsError('FileNotFound', `Destination parent ${dstParentPath} does not exist`, { src, dst });
+    if (dstParent.type !== INODE_DIRECTORY) {
+      throw new DfsError('ParentNotDirectory', `Destination parent ${dstParentPath} is a file`, { src, dst });
+    }
+    this.store.sql.moveInode.run(dstParent.id, baseName(dst), source.id);
+    this.store.sql.touchDirectory.run(command.now, source.parent);
+    this.store.sql.touchDirectory.run(command.now, dstParent.id);
+    return { renamed: true, dst };
+  }
+
+  private updateInode(path: string, change: (row: InodeRow) => unknown): unknown {
+    const row = this.store.resolve(path);
+    if (!row) throw new DfsError('FileNotFound', `File does not exist: ${path}`, { path });
+    return change(row);
+  }
+}
+
+function newInode(id: number, parent: number, name: string, type: number, owner: string, grp: string, perm: number, now: number) {
+  return { id, parent, name, type, owner, grp, perm, mtime: now, atime: now, replication: 0, block_size: 0, length: 0, lease_holder: null as string | null };
+}
+
+/** Turns a rejected outcome back into the error the leader raises to the caller. */
+export function outcomeValue<T>(outcome: ApplyOutcome): T {
+  if (outcome.ok) return outcome.value as T;
+  throw new DfsError(outcome.error.kind as ErrorKind, outcome.error.message, outcome.error.details ?? {});
+}

@@ -1,0 +1,63 @@
+// Namespace mutations as deterministic commands. The leader fills in everything that could differ
+// between replicas (ids, generation stamps, timestamps, the caller's identity) before the command
+// enters the log, so every namenode that applies it reaches the same state.
+
+import { z } from 'zod';
+import { ClientName, ExtendedBlock, Permission, Replication, BlockSize, UserName, RequestId } from '../../shared/protocol.js';
+
+const Common = {
+  /** Leader's clock when it accepted the request, in ms since the epoch. */
+  now: z.number().int().min(0),
+  request: RequestId.optional(),
+};
+/** The caller becomes the owner; the group is inherited from the parent directory, as in HDFS. */
+const Caller = { user: UserName };
+
+export const NamespaceCommand = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('format'), ...Common, clusterId: z.string().min(1), superuser: UserName, supergroup: z.string().min(1) }),
+  z.object({
+    op: z.literal('mkdirs'),
+    ...Common,
+    ...Caller,
+    path: z.string(),
+    permission: Permission,
+    createParent: z.boolean(),
+    /** First of `depth` inode ids reserved by the leader for the directories this may create. */
+    firstInodeId: z.number().int().positive(),
+  }),
+  z.object({
+    op: z.literal('create'),
+    ...Common,
+    ...Caller,
+    path: z.string(),
+    clientName: ClientName,
+    overwrite: z.boolean(),
+    createParent: z.boolean(),
+    permission: Permission,
+    replication: Replication,
+    blockSize: BlockSize,
+    /** First of `depth` reserved inode ids: missing parents take the first ones, the file the next. */
+    firstInodeId: z.number().int().positive(),
+  }),
+  z.object({
+    op: z.literal('addBlock'),
+    ...Common,
+    path: z.string(),
+    clientName: ClientName,
+    previous: ExtendedBlock.optional(),
+    blockId: z.number().int().positive(),
+    genStamp: z.number().int().positive(),
+  }),
+  z.object({ op: z.literal('complete'), ...Common, path: z.string(), clientName: ClientName, last: ExtendedBlock.optional() }),
+  z.object({ op: z.literal('delete'), ...Common, path: z.string(), recursive: z.boolean() }),
+  z.object({ op: z.literal('rename'), ...Common, src: z.string(), dst: z.string() }),
+  z.object({ op: z.literal('setReplication'), ...Common, path: z.string(), replication: Replication }),
+  z.object({ op: z.literal('setPermission'), ...Common, path: z.string(), permission: Permission }),
+  z.object({ op: z.literal('setOwner'), ...Common, path: z.string(), owner: z.string().optional(), group: z.string().optional() }),
+  z.object({ op: z.literal('setTimes'), ...Common, path: z.string(), modificationTime: z.number().int(), accessTime: z.number().int() }),
+]);
+export type NamespaceCommand = z.infer<typeof NamespaceCommand>;
+export type CommandOf<Op extends NamespaceCommand['op']> = Extract<NamespaceCommand, { op: Op }>;
+
+/** The deterministic answer of applying a command: the same on every replica. */
+export type ApplyOutcome = { ok: true; value: unknown } | { ok: false; error: { kind: string; message: string; details?: Record<string, unknown> } };

@@ -1,0 +1,171 @@
+// Opens the namespace database and owns its prepared statements and row shapes. Both the apply
+// function (writes) and the read path use these; nothing else touches SQL.
+
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { migrate, ROOT_INODE_ID, INODE_DIRECTORY } from './schema.js';
+import { pathComponents } from '../../shared/paths.js';
+import { DfsError } from '../../shared/errors.js';
+import type { ExtendedBlock, FileStatus } from '../../shared/protocol.js';
+
+export interface InodeRow {
+  id: number;
+  parent: number;
+  name: string;
+  type: number;
+  owner: string;
+  grp: string;
+  perm: number;
+  mtime: number;
+  atime: number;
+  replication: number;
+  block_size: number;
+  length: number;
+  lease_holder: string | null;
+}
+
+export interface BlockRow {
+  id: number;
+  inode: number;
+  seq: number;
+  num_bytes: number;
+  gen_stamp: number;
+}
+
+export type StateKey = 'applied_index' | 'applied_term' | 'inode_id_high' | 'block_id_high' | 'gen_stamp_high' | 'cluster_id' | 'superuser' | 'supergroup';
+
+export class NamespaceStore {
+  readonly db: Db;
+  private readonly statements: SqlStatements;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    // WAL with synchronous=FULL: a committed apply transaction is on disk before it is acknowledged.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = OFF');
+    migrate(this.db);
+    this.statements = prepareStatements(this.db);
+  }
+
+  get sql(): SqlStatements {
+    return this.statements;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  getState(key: StateKey): number | string | undefined {
+    const row = this.statements.getState.get(key) as { value: number | string } | undefined;
+    return row?.value;
+  }
+
+  getNumber(key: StateKey): number {
+    const value = this.getState(key);
+    return typeof value === 'number' ? value : 0;
+  }
+
+  setState(key: StateKey, value: number | string): void {
+    this.statements.setState.run(key, value);
+  }
+
+  get isFormatted(): boolean {
+    return this.statements.getInode.get(ROOT_INODE_ID) !== undefined;
+  }
+
+  child(parent: number, name: string): InodeRow | undefined {
+    return this.statements.getChild.get(parent, name) as InodeRow | undefined;
+  }
+
+  /** Walks a path from the root; returns the inodes along it (root first) until the first missing one. */
+  walk(path: string): { components: string[]; inodes: InodeRow[] } {
+    const components = pathComponents(path);
+    const root = this.statements.getInode.get(ROOT_INODE_ID) as InodeRow | undefined;
+    if (!root) throw new DfsError('Unavailable', 'The namespace is not formatted yet');
+    const inodes = [root];
+    let current = root;
+    for (const name of components) {
+      if (current.type !== INODE_DIRECTORY) break;
+      const next = this.child(current.id, name);
+      if (!next) break;
+      inodes.push(next);
+      current = next;
+    }
+    return { components, inodes };
+  }
+
+  /** The inode at `path`, or undefined when any component is missing or a non-directory is crossed. */
+  resolve(path: string): InodeRow | undefined {
+    const { components, inodes } = this.walk(path);
+    return inodes.length === components.length + 1 ? inodes[inodes.length - 1] : undefined;
+  }
+
+  blocksOf(inode: number): BlockRow[] {
+    return this.statements.blocksOf.all(inode) as BlockRow[];
+  }
+
+  childCount(inode: number): number {
+    return (this.statements.childCount.get(inode) as { n: number }).n;
+  }
+
+  toFileStatus(row: InodeRow, path: string): FileStatus {
+    const isDirectory = row.type === INODE_DIRECTORY;
+    return {
+      path,
+      fileId: row.id,
+      type: isDirectory ? 'DIRECTORY' : 'FILE',
+      length: isDirectory ? 0 : row.length,
+      owner: row.owner,
+      group: row.grp,
+      permission: row.perm,
+      modificationTime: row.mtime,
+      accessTime: row.atime,
+      replication: isDirectory ? 0 : row.replication,
+      blockSize: isDirectory ? 0 : row.block_size,
+      childrenNum: isDirectory ? this.childCount(row.id) : 0,
+      underConstruction: row.lease_holder !== null,
+    };
+  }
+}
+
+export const toExtendedBlock = (row: BlockRow): ExtendedBlock => ({ blockId: row.id, genStamp: row.gen_stamp, numBytes: row.num_bytes });
+
+const STATEMENT_SQL = {
+  getState: 'SELECT value FROM state WHERE key = ?',
+  setState: 'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  getInode: 'SELECT * FROM inodes WHERE id = ?',
+  getChild: 'SELECT * FROM inodes WHERE parent = ? AND name = ?',
+  childCount: 'SELECT count(*) AS n FROM inodes WHERE parent = ?',
+  listChildren: 'SELECT * FROM inodes WHERE parent = ? AND name > ? ORDER BY name LIMIT ?',
+  countChildrenAfter: 'SELECT count(*) AS n FROM inodes WHERE parent = ? AND name > ?',
+  childIds: 'SELECT id, type FROM inodes WHERE parent = ?',
+  insertInode: `INSERT INTO inodes (id, parent, name, type, owner, grp, perm, mtime, atime, replication, block_size, length, lease_holder)
+      VALUES (@id, @parent, @name, @type, @owner, @grp, @perm, @mtime, @atime, @replication, @block_size, @length, @lease_holder)`,
+  deleteInode: 'DELETE FROM inodes WHERE id = ?',
+  moveInode: 'UPDATE inodes SET parent = ?, name = ? WHERE id = ?',
+  touchDirectory: 'UPDATE inodes SET mtime = ? WHERE id = ?',
+  setLength: 'UPDATE inodes SET length = ? WHERE id = ?',
+  closeFile: 'UPDATE inodes SET lease_holder = NULL, length = ?, mtime = ? WHERE id = ?',
+  setReplication: 'UPDATE inodes SET replication = ? WHERE id = ?',
+  setPermission: 'UPDATE inodes SET perm = ? WHERE id = ?',
+  setOwner: 'UPDATE inodes SET owner = coalesce(?, owner), grp = coalesce(?, grp) WHERE id = ?',
+  setTimes: 'UPDATE inodes SET mtime = CASE WHEN ? >= 0 THEN ? ELSE mtime END, atime = CASE WHEN ? >= 0 THEN ? ELSE atime END WHERE id = ?',
+  blocksOf: 'SELECT * FROM blocks WHERE inode = ? ORDER BY seq',
+  insertBlock: 'INSERT INTO blocks (id, inode, seq, num_bytes, gen_stamp) VALUES (?, ?, ?, ?, ?)',
+  updateBlock: 'UPDATE blocks SET num_bytes = ?, gen_stamp = ? WHERE id = ?',
+  deleteBlocksOf: 'DELETE FROM blocks WHERE inode = ?',
+  getBlock: 'SELECT * FROM blocks WHERE id = ?',
+  getRequest: 'SELECT result FROM client_requests WHERE client_id = ? AND call_id = ?',
+  putRequest: 'INSERT INTO client_requests (client_id, call_id, log_index, result) VALUES (?, ?, ?, ?)',
+  pruneRequests: 'DELETE FROM client_requests WHERE log_index < ?',
+  allBlockIds: 'SELECT id, gen_stamp, num_bytes, inode FROM blocks',
+  underConstruction: 'SELECT * FROM inodes WHERE lease_holder IS NOT NULL',
+} as const;
+
+export type SqlStatements = { [K in keyof typeof STATEMENT_SQL]: Statement };
+
+function prepareStatements(db: Db): SqlStatements {
+  const prepared = {} as Record<string, Statement>;
+  for (const [name, sql] of Object.entries(STATEMENT_SQL)) prepared[name] = db.prepare(sql);
+  return prepared as SqlStatements;
+}

@@ -1,0 +1,301 @@
+// The namenode's operations (HDFS's FSNamesystem): turns client requests into deterministic
+// namespace commands, answers reads from the local namespace, and joins the namespace with the
+// soft state about datanodes (placement, block locations, replica bookkeeping).
+
+import type { Logger } from 'pino';
+import { DfsError } from '../shared/errors.js';
+import { normalizePath, pathComponents } from '../shared/paths.js';
+import {
+  BLOCK_SIZE_BYTES_DEFAULT,
+  LISTING_PAGE_ENTRIES_DEFAULT,
+  PERMISSION_DIR_DEFAULT,
+  PERMISSION_FILE_DEFAULT,
+  REPLICATION_DEFAULT,
+  SUPERGROUP_DEFAULT,
+} from '../shared/constants.js';
+import type { ClientRequest, ClientResponse, DatanodeInfo, ExtendedBlock, FileStatus, LocatedBlock } from '../shared/protocol.js';
+import { outcomeValue, type NamespaceStateMachine } from './namespace/apply.js';
+import type { NamespaceCommand } from './namespace/commands.js';
+import { INODE_DIRECTORY } from './namespace/schema.js';
+import { toExtendedBlock, type InodeRow, type NamespaceStore } from './namespace/store.js';
+import type { NamespaceLog } from './namespace-log.js';
+import type { DatanodeManager } from './datanodes/datanode-manager.js';
+import { chooseTargets } from './datanodes/placement.js';
+
+export interface NamesystemConfig {
+  clusterId: string;
+  superuser: string;
+  defaultUser: string;
+  defaultReplication: number;
+  defaultBlockSize: number;
+  /** How long complete() and addBlock() wait for a written block's first replica report. */
+  replicaReportWaitMs: number;
+}
+
+export const namesystemDefaults = (superuser: string): NamesystemConfig => ({
+  clusterId: 'dfs-local',
+  superuser,
+  defaultUser: 'dr.who',
+  defaultReplication: REPLICATION_DEFAULT,
+  defaultBlockSize: BLOCK_SIZE_BYTES_DEFAULT,
+  replicaReportWaitMs: 10_000,
+});
+
+/** Next ids the leader hands out; re-read from the namespace whenever this node becomes leader. */
+class IdAllocator {
+  inode = 0;
+  block = 0;
+  genStamp = 0;
+
+  resync(store: NamespaceStore): void {
+    this.inode = store.getNumber('inode_id_high') + 1;
+    // Block ids start high, as in HDFS, so they never look like small counters in logs.
+    this.block = Math.max(store.getNumber('block_id_high') + 1, 1_073_741_825);
+    this.genStamp = Math.max(store.getNumber('gen_stamp_high') + 1, 1001);
+  }
+
+  reserveInodes(count: number): number {
+    const first = this.inode;
+    this.inode += Math.max(count, 1);
+    return first;
+  }
+}
+
+export class Namesystem {
+  private readonly ids = new IdAllocator();
+  /** Pipeline targets of blocks being written, until datanodes report them (HDFS's expected locations). */
+  private readonly expectedLocations = new Map<number, DatanodeInfo[]>();
+
+  constructor(
+    readonly store: NamespaceStore,
+    readonly stateMachine: NamespaceStateMachine,
+    readonly log: NamespaceLog,
+    readonly datanodes: DatanodeManager,
+    readonly config: NamesystemConfig,
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Formats an empty namespace and prepares id allocation; call once this node leads. */
+  async becomeLeader(): Promise<void> {
+    if (!this.store.isFormatted) {
+      const command: NamespaceCommand = {
+        op: 'format',
+        now: this.clock(),
+        clusterId: this.config.clusterId,
+        superuser: this.config.superuser,
+        supergroup: SUPERGROUP_DEFAULT,
+      };
+      outcomeValue(await this.log.submit(command));
+      this.logger.info({ clusterId: this.config.clusterId }, 'formatted a new namespace');
+    }
+    this.ids.resync(this.store);
+  }
+
+  get clusterId(): string {
+    const stored = this.store.getState('cluster_id');
+    return typeof stored === 'string' ? stored : this.config.clusterId;
+  }
+
+  private user(request: { user?: string }): string {
+    return request.user ?? this.config.defaultUser;
+  }
+
+  private async submit<T>(command: NamespaceCommand): Promise<T> {
+    if (!this.log.isLeader) throw new DfsError('NotLeader', 'This namenode is not the leader', { role: this.log.role });
+    return outcomeValue<T>(await this.log.submit(command));
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  async getFileInfo(request: ClientRequest<'getFileInfo'>): Promise<ClientResponse<'getFileInfo'>> {
+    const path = normalizePath(request.path);
+    await this.log.readBarrier();
+    const row = this.store.resolve(path);
+    return { status: row ? this.store.toFileStatus(row, path) : null };
+  }
+
+  async listStatus(request: ClientRequest<'listStatus'>): Promise<ClientResponse<'listStatus'>> {
+    const path = normalizePath(request.path);
+    await this.log.readBarrier();
+    const row = this.requireExisting(path);
+    if (row.type !== INODE_DIRECTORY) return { entries: [this.store.toFileStatus(row, path)], remaining: 0 };
+    const limit = request.limit ?? LISTING_PAGE_ENTRIES_DEFAULT;
+    const after = request.startAfter ?? '';
+    const rows = this.store.sql.listChildren.all(row.id, after, limit) as InodeRow[];
+    const entries = rows.map((child) => this.store.toFileStatus(child, path === '/' ? `/${child.name}` : `${path}/${child.name}`));
+    const lastName = rows.length > 0 ? rows[rows.length - 1].name : after;
+    const remaining = rows.length < limit ? 0 : (this.store.sql.countChildrenAfter.get(row.id, lastName) as { n: number }).n;
+    return { entries, remaining };
+  }
+
+  async getBlockLocations(request: ClientRequest<'getBlockLocations'>): Promise<ClientResponse<'getBlockLocations'>> {
+    const path = normalizePath(request.path);
+    await this.log.readBarrier();
+    const row = this.requireExisting(path);
+    if (row.type === INODE_DIRECTORY) throw new DfsError('FileNotFound', `Path is not a file: ${path}`, { path });
+    const offset = request.offset ?? 0;
+    const end = offset + (request.length ?? Number.MAX_SAFE_INTEGER);
+    const blocks: LocatedBlock[] = [];
+    let blockOffset = 0;
+    for (const blockRow of this.store.blocksOf(row.id)) {
+      const block = toExtendedBlock(blockRow);
+      const blockEnd = blockOffset + block.numBytes;
+      if (blockEnd > offset && blockOffset < end) blocks.push({ block, offset: blockOffset, locations: this.locate(block) });
+      blockOffset = blockEnd;
+    }
+    return { located: { fileLength: row.length, underConstruction: row.lease_holder !== null, blocks } };
+  }
+
+  private locate(block: ExtendedBlock): DatanodeInfo[] {
+    const reported = this.datanodes.locations(block).map((node) => node.info);
+    if (reported.length > 0) return reported;
+    return this.expectedLocations.get(block.blockId) ?? [];
+  }
+
+  private requireExisting(path: string): InodeRow {
+    const row = this.store.resolve(path);
+    if (!row) throw new DfsError('FileNotFound', `File ${path} does not exist.`, { path });
+    return row;
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  async mkdirs(request: ClientRequest<'mkdirs'>): Promise<ClientResponse<'mkdirs'>> {
+    const path = normalizePath(request.path);
+    return this.submit({
+      op: 'mkdirs',
+      now: this.clock(),
+      request: request.requestId,
+      user: this.user(request),
+      path,
+      permission: request.permission ?? PERMISSION_DIR_DEFAULT,
+      createParent: request.createParent ?? true,
+      firstInodeId: this.ids.reserveInodes(pathComponents(path).length),
+    });
+  }
+
+  async create(request: ClientRequest<'create'>): Promise<ClientResponse<'create'>> {
+    const path = normalizePath(request.path);
+    const result = await this.submit<{ status: FileStatus; removedBlocks: ExtendedBlock[] }>({
+      op: 'create',
+      now: this.clock(),
+      request: request.requestId,
+      user: this.user(request),
+      path,
+      clientName: request.clientName,
+      overwrite: request.overwrite ?? false,
+      createParent: request.createParent ?? true,
+      permission: request.permission ?? PERMISSION_FILE_DEFAULT,
+      replication: request.replication ?? this.config.defaultReplication,
+      blockSize: request.blockSize ?? this.config.defaultBlockSize,
+      firstInodeId: this.ids.reserveInodes(pathComponents(path).length),
+    });
+    this.datanodes.invalidate(result.removedBlocks);
+    return { status: result.status };
+  }
+
+  async addBlock(request: ClientRequest<'addBlock'>): Promise<ClientResponse<'addBlock'>> {
+    const path = normalizePath(request.path);
+    const file = this.requireExisting(path);
+    if (request.previous) await this.awaitReplica(request.previous, path);
+    const targets = chooseTargets({
+      replication: file.replication,
+      candidates: this.datanodes.writable(),
+      exclude: new Set(request.excludeNodes ?? []),
+      random: this.random,
+    });
+    if (targets.length === 0) {
+      const totals = this.datanodes.totals();
+      throw new DfsError(
+        'NoDatanodes',
+        `File ${path} could only be written to 0 of the 1 minReplication nodes. There are ${totals.live} datanode(s) running and ${request.excludeNodes?.length ?? 0} node(s) are excluded in this operation.`,
+        { path },
+      );
+    }
+    const result = await this.submit<{ block: ExtendedBlock; offset: number }>({
+      op: 'addBlock',
+      now: this.clock(),
+      request: request.requestId,
+      path,
+      clientName: request.clientName,
+      previous: request.previous,
+      blockId: this.ids.block++,
+      genStamp: this.ids.genStamp++,
+    });
+    if (request.previous) this.expectedLocations.delete(request.previous.blockId);
+    const locations = targets.map((node) => node.info);
+    this.expectedLocations.set(result.block.blockId, locations);
+    return { located: { block: result.block, offset: result.offset, locations } };
+  }
+
+  async complete(request: ClientRequest<'complete'>): Promise<ClientResponse<'complete'>> {
+    const path = normalizePath(request.path);
+    if (request.last) await this.awaitReplica(request.last, path);
+    const result = await this.submit<{ status: FileStatus }>({
+      op: 'complete',
+      now: this.clock(),
+      request: request.requestId,
+      path,
+      clientName: request.clientName,
+      last: request.last,
+    });
+    if (request.last) this.expectedLocations.delete(request.last.blockId);
+    return result;
+  }
+
+  /** A block is committed only once a datanode reported a finalized replica (HDFS's minimal replication). */
+  private async awaitReplica(block: ExtendedBlock, path: string): Promise<void> {
+    if (await this.datanodes.waitForReplica(block, this.config.replicaReportWaitMs)) return;
+    throw new DfsError('NotReplicatedYet', `Not replicated yet: block ${block.blockId} of ${path} has no reported replica`, {
+      path,
+      blockId: block.blockId,
+    });
+  }
+
+  async delete(request: ClientRequest<'delete'>): Promise<ClientResponse<'delete'>> {
+    const path = normalizePath(request.path);
+    const result = await this.submit<{ deleted: boolean; removedBlocks: ExtendedBlock[] }>({
+      op: 'delete',
+      now: this.clock(),
+      request: request.requestId,
+      path,
+      recursive: request.recursive ?? false,
+    });
+    this.datanodes.invalidate(result.removedBlocks);
+    return { deleted: result.deleted };
+  }
+
+  async rename(request: ClientRequest<'rename'>): Promise<ClientResponse<'rename'>> {
+    const result = await this.submit<{ renamed: boolean }>({
+      op: 'rename',
+      now: this.clock(),
+      request: request.requestId,
+      src: normalizePath(request.src),
+      dst: normalizePath(request.dst),
+    });
+    return { renamed: result.renamed };
+  }
+
+  async renewLease(_request: ClientRequest<'renewLease'>): Promise<ClientResponse<'renewLease'>> {
+    return { renewed: true };
+  }
+
+  // ---- datanode reports -----------------------------------------------------------------------
+
+  /** Reconciles a full block report: replicas of no file, or of an older generation, are deleted. */
+  processBlockReport(uuid: string, blocks: ExtendedBlock[]): boolean {
+    if (!this.datanodes.fullReport(uuid, blocks)) return false;
+    const obsolete: ExtendedBlock[] = [];
+    for (const block of blocks) {
+      const row = this.store.sql.getBlock.get(block.blockId) as { gen_stamp: number } | undefined;
+      if (!row || row.gen_stamp > block.genStamp) obsolete.push(block);
+    }
+    if (obsolete.length > 0 && this.log.isLeader) {
+      this.logger.info({ datanode: uuid, count: obsolete.length }, 'deleting replicas that belong to no file');
+      this.datanodes.queueDeletes(uuid, obsolete);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,32 @@
+// Client protocol: POST /rpc/v1/client/<method> with a JSON body validated by the shared schemas.
+// The dfs client library speaks this; WebHDFS is served by its own plugin on top of the same namesystem.
+
+import type { FastifyInstance } from 'fastify';
+import { ClientRpc, type ClientMethod } from '../../shared/protocol.js';
+import { DfsError } from '../../shared/errors.js';
+import { parseInput } from '../../shared/http.js';
+import type { Namesystem } from '../namesystem.js';
+
+export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem }): Promise<void> {
+  const { namesystem } = options;
+  const handlers: { [M in ClientMethod]: (request: never) => Promise<unknown> } = {
+    mkdirs: (r) => namesystem.mkdirs(r),
+    create: (r) => namesystem.create(r),
+    addBlock: (r) => namesystem.addBlock(r),
+    complete: (r) => namesystem.complete(r),
+    getFileInfo: (r) => namesystem.getFileInfo(r),
+    listStatus: (r) => namesystem.listStatus(r),
+    delete: (r) => namesystem.delete(r),
+    rename: (r) => namesystem.rename(r),
+    getBlockLocations: (r) => namesystem.getBlockLocations(r),
+    renewLease: (r) => namesystem.renewLease(r),
+  };
+
+  app.post<{ Params: { method: string } }>('/rpc/v1/client/:method', async (request) => {
+    const method = request.params.method;
+    if (!Object.hasOwn(ClientRpc, method)) throw new DfsError('UnsupportedOperation', `Unknown client method: ${method}`);
+    const spec = ClientRpc[method as ClientMethod];
+    const input = parseInput(spec.request, request.body ?? {}, `${method} request`);
+    return handlers[method as ClientMethod](input as never);
+  });
+}

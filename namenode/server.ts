@@ -1,0 +1,32 @@
+// Assembles the namenode's HTTP server: one fastify plugin per surface (client RPC, datanode RPC,
+// status), sharing the error mapping to Hadoop's RemoteException.
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { installErrorHandlers } from '../shared/http.js';
+import { RPC_BODY_BYTES_MAX } from '../shared/constants.js';
+import type { Namesystem } from './namesystem.js';
+import { clientRpcRoutes } from './routes/client-rpc.js';
+import { datanodeRpcRoutes } from './routes/datanode-rpc.js';
+import { statusRoutes } from './routes/status.js';
+
+export interface NamenodeServerOptions {
+  namesystem: Namesystem;
+  namenodeId: string;
+  heartbeatIntervalMs: number;
+  startedAtMs: number;
+  logger: Logger;
+}
+
+export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, disableRequestLogging: true });
+  installErrorHandlers(app);
+  await app.register(clientRpcRoutes, { namesystem: options.namesystem });
+  await app.register(datanodeRpcRoutes, {
+    namesystem: options.namesystem,
+    namenodeId: options.namenodeId,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  });
+  await app.register(statusRoutes, { namesystem: options.namesystem, namenodeId: options.namenodeId, startedAtMs: options.startedAtMs });
+  return app;
+}
