@@ -1,0 +1,71 @@
+// Receives one block of a write pipeline: verifies each frame, writes it to a temporary replica
+// and forwards it to the next hop at the same time (the slower of disk and network sets the pace;
+// nothing is buffered beyond a few frames). Finalizes only when the block is durable here and the
+// rest of the pipeline acknowledged it; on any failure the temporary replica is removed.
+
+import { BlockUpload, decodeFrames, END_FRAME, FrameError, toPipelineError, type PipelineAck } from '../shared/block-transfer.js';
+import { DfsError } from '../shared/errors.js';
+import { assert } from '../shared/assert.js';
+import type { DatanodeContext } from './context.js';
+import { storageError } from './storage/replica-writer.js';
+
+export interface ReceiveRequest {
+  blockId: number;
+  genStamp: number;
+  /** The rest of the pipeline after this node, in order. */
+  targets: string[];
+}
+
+export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, source: AsyncIterable<Uint8Array>): Promise<PipelineAck> {
+  const block = { blockId: req.blockId, genStamp: req.genStamp };
+  const log = ctx.logger.child({ blockId: req.blockId, genStamp: req.genStamp });
+  const writer = await ctx.store.createWriter(block).catch((error: unknown) => {
+    throw ownFailure(ctx, error, 'Cannot start replica');
+  });
+  const [next, ...rest] = req.targets;
+  const downstream = next === undefined ? undefined : BlockUpload.open(next, block, rest, { dispatcher: ctx.dispatcher });
+  ctx.transfers.writes++;
+  try {
+    for await (const frame of decodeFrames(source, block)) {
+      // Disk and network in parallel; wait for both so a failure never leaves a write in flight.
+      const [local, remote] = await Promise.allSettled([writer.append(frame.data, frame.crc), downstream?.send(frame.header, frame.data)]);
+      if (local.status === 'rejected') throw ownFailure(ctx, local.reason, 'Cannot write replica');
+      if (remote.status === 'rejected') throw remote.reason;
+    }
+    const [synced, acked] = await Promise.allSettled([
+      writer.sync(),
+      downstream ? downstream.send(END_FRAME).then(() => downstream.finish()) : Promise.resolve(undefined),
+    ]);
+    if (synced.status === 'rejected') throw ownFailure(ctx, synced.reason, 'Cannot sync replica');
+    if (acked.status === 'rejected') throw acked.reason;
+    const ack: PipelineAck | undefined = acked.value;
+    if (ack) {
+      assert(ack.block.numBytes === writer.numBytes, `downstream ${next} acknowledged ${ack.block.numBytes} bytes, this node wrote ${writer.numBytes}`);
+    }
+    // Pipeline recovery seam: a later version keeps the synced replica (as rbw) when only a downstream
+    // node failed, so the client can bump the generation stamp and continue without it.
+    const replica = await ctx.store.commit(writer).catch((error: unknown) => {
+      throw ownFailure(ctx, error, 'Cannot finalize replica');
+    });
+    const finalized = { blockId: replica.blockId, genStamp: replica.genStamp, numBytes: replica.numBytes };
+    ctx.links?.blockReceived(finalized);
+    log.info({ numBytes: replica.numBytes, volume: replica.volume.dir, targets: req.targets }, 'replica finalized');
+    return { block: finalized, replicas: [ctx.url, ...(ack?.replicas ?? [])] };
+  } catch (error) {
+    const failure = error instanceof DfsError ? error : toPipelineError(error, next ?? ctx.url, block);
+    downstream?.abort(failure);
+    await ctx.store.abort(writer);
+    if (failure instanceof FrameError) log.warn({ err: failure }, 'rejected block upload');
+    else log.error({ err: failure }, 'block write failed');
+    throw failure;
+  } finally {
+    ctx.transfers.writes--;
+  }
+}
+
+/** A failure of this node's own storage: the pipeline must exclude this node. */
+function ownFailure(ctx: DatanodeContext, error: unknown, what: string): DfsError {
+  const failure = storageError(error, what, {});
+  if (failure.kind === 'IllegalArgument') return failure;
+  return new DfsError(failure.kind, failure.message, { ...failure.details, failedNode: ctx.url });
+}

@@ -1,0 +1,30 @@
+// What every datanode surface shares: identity, the block store, the namenode links, the HTTP
+// client for the next pipeline hop, and counters of transfers in progress.
+
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../shared/logger.js';
+import type { DatanodeInfo } from '../shared/protocol.js';
+import type { BlockStore } from './storage/block-store.js';
+import type { NamenodeLinks } from './namenode-link.js';
+
+export interface TransferCounts {
+  reads: number;
+  writes: number;
+  replications: number;
+}
+
+export interface DatanodeContext {
+  readonly uuid: string;
+  /** Set once the server listens; how clients and peers reach this node. */
+  url: string;
+  readonly rack: string;
+  readonly store: BlockStore;
+  links: NamenodeLinks | undefined;
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  readonly transfers: TransferCounts;
+}
+
+export const nodeInfo = (ctx: DatanodeContext): DatanodeInfo => ({ uuid: ctx.uuid, url: ctx.url, rack: ctx.rack });
+
+export const xceiverCount = (ctx: DatanodeContext): number => ctx.transfers.reads + ctx.transfers.writes + ctx.transfers.replications;

@@ -1,0 +1,21 @@
+// The datanode's HTTP server: one plugin per surface (block transfer, status), errors answered as
+// Hadoop RemoteExceptions.
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { installErrorHandlers } from '../shared/http.js';
+import type { DatanodeContext } from './context.js';
+import { blockTransferRoutes } from './routes/block-transfer.js';
+import { statusRoutes } from './routes/status.js';
+
+export async function buildDatanodeServer(ctx: DatanodeContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // close() must not wait on a stalled upload: cut it (its temporary replica is then removed).
+    forceCloseConnections: true,
+  });
+  installErrorHandlers(app);
+  await app.register(blockTransferRoutes(ctx));
+  await app.register(statusRoutes(ctx));
+  return app;
+}

@@ -1,0 +1,172 @@
+// Writes one replica into a volume's tmp/ folder, chunk by chunk (data file + CRCs in the meta
+// file), then makes it durable and visible in one step: fsync both files, rename the meta then the
+// block file into finalized/, fsync the folder. Until then no reader and no restart sees it.
+
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CHECKSUM_BYTES, CHECKSUM_CHUNK_BYTES } from '../../shared/constants.js';
+import { DfsError } from '../../shared/errors.js';
+import { assert } from '../../shared/assert.js';
+import { blockDir, blockFileName, encodeMetaHeader, metaFileName, tmpDir, META_HEADER_BYTES } from './layout.js';
+import type { Volume } from './volume.js';
+
+/** CRCs buffered before a meta write: 256 CRCs cover 16 MiB of data in one 1 KiB write. */
+const META_BATCH_CRCS = 256;
+
+export interface Replica {
+  blockId: number;
+  genStamp: number;
+  numBytes: number;
+  volume: Volume;
+  blockPath: string;
+  metaPath: string;
+}
+
+/** Turns a file-system failure into the DfsError a caller can act on (ENOSPC is DiskFull). */
+export function storageError(error: unknown, what: string, context: Record<string, unknown>): DfsError {
+  if (error instanceof DfsError) return error;
+  const err = error as NodeJS.ErrnoException;
+  const kind = err.code === 'ENOSPC' || err.code === 'EDQUOT' ? 'DiskFull' : 'Io';
+  return new DfsError(kind, `${what}: ${err.message}`, { ...context, code: err.code });
+}
+
+export class ReplicaWriter {
+  numBytes = 0;
+  private claimedBytes = 0;
+  private crcBatch = Buffer.allocUnsafe(META_BATCH_CRCS * CHECKSUM_BYTES);
+  private crcBatchCount = 0;
+  private sawShortChunk = false;
+  private closed = false;
+  private state: 'writing' | 'synced' | 'committed' | 'aborted' = 'writing';
+
+  private constructor(
+    readonly volume: Volume,
+    readonly blockId: number,
+    readonly genStamp: number,
+    private readonly dataFile: FileHandle,
+    private readonly metaFile: FileHandle,
+    readonly tmpBlockPath: string,
+    readonly tmpMetaPath: string,
+  ) {}
+
+  static async create(volume: Volume, block: { blockId: number; genStamp: number }): Promise<ReplicaWriter> {
+    const unique = randomBytes(4).toString('hex');
+    const tmpBlockPath = join(tmpDir(volume.dir), `${blockFileName(block.blockId)}.${unique}`);
+    const tmpMetaPath = join(tmpDir(volume.dir), `${metaFileName(block.blockId, block.genStamp)}.${unique}`);
+    const context = { blockId: block.blockId, genStamp: block.genStamp, volume: volume.dir };
+    volume.claim(META_HEADER_BYTES, context);
+    let dataFile: FileHandle | undefined;
+    let metaFile: FileHandle | undefined;
+    try {
+      dataFile = await open(tmpBlockPath, 'wx');
+      metaFile = await open(tmpMetaPath, 'wx');
+      await writeFully(metaFile, encodeMetaHeader());
+    } catch (error) {
+      await dataFile?.close().catch(() => undefined);
+      await metaFile?.close().catch(() => undefined);
+      await rm(tmpBlockPath, { force: true });
+      await rm(tmpMetaPath, { force: true });
+      volume.release(META_HEADER_BYTES);
+      throw storageError(error, `Cannot create a replica in ${volume.dir}`, context);
+    }
+    const writer = new ReplicaWriter(volume, block.blockId, block.genStamp, dataFile, metaFile, tmpBlockPath, tmpMetaPath);
+    writer.claimedBytes = META_HEADER_BYTES;
+    return writer;
+  }
+
+  private get context(): Record<string, unknown> {
+    return { blockId: this.blockId, genStamp: this.genStamp, path: this.tmpBlockPath };
+  }
+
+  /** Appends one verified chunk and its CRC. Only the last chunk may be shorter than a full chunk. */
+  async append(data: Buffer, crc: number): Promise<void> {
+    assert(this.state === 'writing', `append to a ${this.state} replica`);
+    assert(data.length > 0 && data.length <= CHECKSUM_CHUNK_BYTES, 'chunk length out of range');
+    assert(!this.sawShortChunk, 'chunk after a short chunk');
+    if (data.length < CHECKSUM_CHUNK_BYTES) this.sawShortChunk = true;
+    this.volume.claim(data.length + CHECKSUM_BYTES, this.context);
+    this.claimedBytes += data.length + CHECKSUM_BYTES;
+    try {
+      await writeFully(this.dataFile, data);
+      this.crcBatch.writeUInt32BE(crc >>> 0, this.crcBatchCount * CHECKSUM_BYTES);
+      this.crcBatchCount++;
+      if (this.crcBatchCount === META_BATCH_CRCS) await this.flushCrcs();
+    } catch (error) {
+      throw storageError(error, `Cannot write replica ${this.tmpBlockPath}`, this.context);
+    }
+    this.numBytes += data.length;
+  }
+
+  /** Makes both files durable (still in tmp/). */
+  async sync(): Promise<void> {
+    assert(this.state === 'writing', `sync of a ${this.state} replica`);
+    try {
+      await this.flushCrcs();
+      await Promise.all([this.dataFile.datasync(), this.metaFile.datasync()]);
+      await this.closeFiles();
+    } catch (error) {
+      throw storageError(error, `Cannot sync replica ${this.tmpBlockPath}`, this.context);
+    }
+    this.state = 'synced';
+  }
+
+  /** Moves the synced files into finalized/ (meta first, so a crash never leaves a block without CRCs). */
+  async commit(): Promise<Replica> {
+    assert(this.state === 'synced', `commit of a ${this.state} replica`);
+    const dir = blockDir(this.volume.dir, this.blockId);
+    const blockPath = join(dir, blockFileName(this.blockId));
+    const metaPath = join(dir, metaFileName(this.blockId, this.genStamp));
+    try {
+      await mkdir(dir, { recursive: true });
+      await rename(this.tmpMetaPath, metaPath);
+      await rename(this.tmpBlockPath, blockPath);
+      await fsyncDir(dir);
+    } catch (error) {
+      throw storageError(error, `Cannot finalize replica into ${dir}`, this.context);
+    }
+    this.state = 'committed';
+    return { blockId: this.blockId, genStamp: this.genStamp, numBytes: this.numBytes, volume: this.volume, blockPath, metaPath };
+  }
+
+  /** Removes the temporary files and gives their space back. Safe to call in any state but committed. */
+  async abort(): Promise<void> {
+    if (this.state === 'committed' || this.state === 'aborted') return;
+    this.state = 'aborted';
+    await this.closeFiles().catch(() => undefined);
+    await rm(this.tmpBlockPath, { force: true });
+    await rm(this.tmpMetaPath, { force: true });
+    this.volume.release(this.claimedBytes);
+    this.claimedBytes = 0;
+  }
+
+  private async flushCrcs(): Promise<void> {
+    if (this.crcBatchCount === 0) return;
+    const bytes = this.crcBatch.subarray(0, this.crcBatchCount * CHECKSUM_BYTES);
+    this.crcBatchCount = 0;
+    await writeFully(this.metaFile, bytes);
+  }
+
+  private async closeFiles(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.dataFile.close(), this.metaFile.close()]);
+  }
+}
+
+async function writeFully(file: FileHandle, data: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await file.write(data, offset, data.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

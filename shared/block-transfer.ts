@@ -1,0 +1,311 @@
+// The block transfer wire format and the upload half of the write pipeline, shared by the client
+// (first hop) and the datanodes (every later hop, and replication).
+//
+// A block travels as frames: [u32 BE dataLength][u32 BE crc32c(data)][data]. Every data frame holds
+// exactly CHECKSUM_CHUNK_BYTES but the last, which may be shorter; a frame with length 0 and crc 0
+// ends the block. One frame is one checksum chunk, so a receiver verifies and stores CRCs as they come.
+
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { CHECKSUM_CHUNK_BYTES } from './constants.js';
+import { crc32cOf } from './checksum.js';
+import { DfsError } from './errors.js';
+import { ExtendedBlock } from './protocol.js';
+import { assert } from './assert.js';
+
+export const FRAME_HEADER_BYTES = 8;
+/** Bytes queued towards the next hop before a writer waits: a few frames, never a whole block. */
+export const UPLOAD_QUEUE_BYTES_MAX = 4 * (CHECKSUM_CHUNK_BYTES + FRAME_HEADER_BYTES);
+/** After the last frame, how long a hop waits for the rest of the pipeline to fsync and answer. */
+export const PIPELINE_ACK_TIMEOUT_MS = 120_000;
+
+export const END_FRAME: Buffer = Buffer.alloc(FRAME_HEADER_BYTES);
+
+export const BLOCKS_PATH = '/dfs/v1/blocks';
+
+/** The answer to a successful block PUT: the finalized block and every node that fsynced it, in pipeline order. */
+export const PipelineAck = z.object({ block: ExtendedBlock, replicas: z.array(z.string()) });
+export type PipelineAck = z.infer<typeof PipelineAck>;
+
+/**
+ * A malformed upload (bad CRC, truncated body, bad frame). The sender's fault, so always HTTP 400
+ * even for the Checksum kind, which elsewhere (a corrupt replica on disk) maps to 403.
+ */
+export class FrameError extends DfsError {
+  override get status(): number {
+    return 400;
+  }
+}
+
+export function encodeFrameHeader(dataLength: number, crc: number): Buffer {
+  assert(dataLength > 0 && dataLength <= CHECKSUM_CHUNK_BYTES, `frame length ${dataLength} out of range`);
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  header.writeUInt32BE(dataLength, 0);
+  header.writeUInt32BE(crc >>> 0, 4);
+  return header;
+}
+
+export interface Frame {
+  /** The 8 header bytes as received, forwarded unchanged to the next hop. */
+  header: Buffer;
+  data: Buffer;
+  crc: number;
+}
+
+/**
+ * Parses frames from a byte stream, verifying each CRC. Yields data frames; returns after the end
+ * frame. Throws FrameError on a bad CRC, a malformed frame, bytes after the end frame, or a stream
+ * that ends (or fails) before the end frame. Holds at most one frame plus one incoming chunk.
+ */
+export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: Record<string, unknown> = {}): AsyncGenerator<Frame> {
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let frameIndex = 0;
+  let sawShortFrame = false;
+  let ended = false;
+  const iterator = source[Symbol.asyncIterator]();
+
+  const take = (count: number): Buffer => {
+    assert(count <= pendingBytes, 'take past buffered bytes');
+    const first = pending[0];
+    if (first.length >= count) {
+      const out = first.subarray(0, count);
+      if (first.length === count) pending.shift();
+      else pending[0] = first.subarray(count);
+      pendingBytes -= count;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(count);
+    let filled = 0;
+    while (filled < count) {
+      const head = pending[0];
+      const n = Math.min(head.length, count - filled);
+      head.copy(out, filled, 0, n);
+      filled += n;
+      if (n === head.length) pending.shift();
+      else pending[0] = head.subarray(n);
+    }
+    pendingBytes -= count;
+    return out;
+  };
+
+  /** Reads until `count` bytes are buffered; false when the source ended first. */
+  const fill = async (count: number): Promise<boolean> => {
+    while (pendingBytes < count) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        throw new FrameError('IllegalArgument', `Block upload truncated: ${(error as Error).message}`, { ...context, reason: 'truncated', frameIndex });
+      }
+      if (next.done) return false;
+      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+      if (chunk.length === 0) continue;
+      if (ended) throw new FrameError('IllegalArgument', 'Bytes after the end frame', { ...context, reason: 'trailing-bytes' });
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+    }
+    return true;
+  };
+
+  const truncated = (): FrameError =>
+    new FrameError('IllegalArgument', `Block upload truncated after ${frameIndex} frames (no end frame)`, { ...context, reason: 'truncated', frameIndex });
+
+  while (true) {
+    if (!(await fill(FRAME_HEADER_BYTES))) throw truncated();
+    const header = take(FRAME_HEADER_BYTES);
+    const length = header.readUInt32BE(0);
+    const crc = header.readUInt32BE(4);
+    if (length === 0) {
+      if (crc !== 0) throw new FrameError('IllegalArgument', 'End frame with a non-zero CRC', { ...context, reason: 'malformed', frameIndex });
+      ended = true;
+      if (pendingBytes > 0 || (await fill(1))) {
+        throw new FrameError('IllegalArgument', 'Bytes after the end frame', { ...context, reason: 'trailing-bytes' });
+      }
+      return;
+    }
+    if (length > CHECKSUM_CHUNK_BYTES) {
+      throw new FrameError('IllegalArgument', `Frame of ${length} bytes exceeds the chunk size ${CHECKSUM_CHUNK_BYTES}`, { ...context, reason: 'malformed', frameIndex });
+    }
+    if (sawShortFrame) {
+      throw new FrameError('IllegalArgument', 'Data frame after a short frame: only the last frame may be shorter than a chunk', { ...context, reason: 'malformed', frameIndex });
+    }
+    if (!(await fill(length))) throw truncated();
+    const data = take(length);
+    const actual = crc32cOf(data);
+    if (actual !== crc) {
+      throw new FrameError('Checksum', `Checksum error in frame ${frameIndex}: expected ${hex(crc)}, computed ${hex(actual)}`, { ...context, frameIndex });
+    }
+    if (length < CHECKSUM_CHUNK_BYTES) sawShortFrame = true;
+    frameIndex++;
+    yield { header, data, crc };
+  }
+}
+
+const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
+
+/**
+ * Cuts arbitrary writes into frames. Copies the caller's bytes (the caller may reuse its buffer as
+ * soon as a write resolves). `push` returns the buffers to send, `finish` the last frame and the end frame.
+ */
+export class FrameEncoder {
+  private partial = Buffer.allocUnsafe(CHECKSUM_CHUNK_BYTES);
+  private partialBytes = 0;
+  private finished = false;
+  bytesEncoded = 0;
+
+  push(data: Uint8Array): Buffer[] {
+    assert(!this.finished, 'push after finish');
+    const out: Buffer[] = [];
+    let offset = 0;
+    while (offset < data.length) {
+      const n = Math.min(CHECKSUM_CHUNK_BYTES - this.partialBytes, data.length - offset);
+      this.partial.set(data.subarray(offset, offset + n), this.partialBytes);
+      this.partialBytes += n;
+      offset += n;
+      if (this.partialBytes === CHECKSUM_CHUNK_BYTES) out.push(...this.flushPartial());
+    }
+    this.bytesEncoded += data.length;
+    return out;
+  }
+
+  finish(): Buffer[] {
+    assert(!this.finished, 'finish twice');
+    this.finished = true;
+    const out = this.partialBytes > 0 ? this.flushPartial() : [];
+    out.push(END_FRAME);
+    return out;
+  }
+
+  private flushPartial(): Buffer[] {
+    const data = this.partial.subarray(0, this.partialBytes);
+    const frame = [encodeFrameHeader(data.length, crc32cOf(data)), data];
+    this.partial = Buffer.allocUnsafe(CHECKSUM_CHUNK_BYTES);
+    this.partialBytes = 0;
+    return frame;
+  }
+}
+
+/** `{datanodeUrl}/dfs/v1/blocks/{id}?genStamp=g[&targets=u2,u3]` */
+export function blockTransferUrl(datanodeUrl: string, block: { blockId: number; genStamp: number }, targets?: string[]): string {
+  const base = datanodeUrl.replace(/\/+$/, '');
+  let url = `${base}${BLOCKS_PATH}/${block.blockId}?genStamp=${block.genStamp}`;
+  if (targets !== undefined) url += `&targets=${encodeURIComponent(targets.join(','))}`;
+  return url;
+}
+
+/**
+ * Names the node a pipeline failure is blamed on: an error that already names one (a failure further
+ * down, or a node reporting its own disk failure) keeps it; anything else blames the node we talked to.
+ */
+export function toPipelineError(error: unknown, nodeUrl: string, block: { blockId: number; genStamp: number }): DfsError {
+  if (error instanceof DfsError && typeof error.details.failedNode === 'string') return error;
+  if (error instanceof DfsError) {
+    return new DfsError(error.kind, `Pipeline failed at ${nodeUrl}: ${error.message}`, { ...error.details, blockId: block.blockId, failedNode: nodeUrl });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new DfsError('Unavailable', `Pipeline node ${nodeUrl} failed: ${message}`, { blockId: block.blockId, failedNode: nodeUrl });
+}
+
+export interface BlockUploadOptions {
+  dispatcher?: Dispatcher;
+  signal?: AbortSignal;
+  ackTimeoutMs?: number;
+}
+
+/**
+ * One hop of a write pipeline: a streaming PUT of frames to `nodeUrl`, which forwards them to
+ * `downstream`. `send` waits while the HTTP body is backed up; a failure anywhere down the pipeline
+ * surfaces from `send` or `finish` as a DfsError whose `details.failedNode` names the node to exclude.
+ */
+export class BlockUpload {
+  private readonly body = new PassThrough({ highWaterMark: UPLOAD_QUEUE_BYTES_MAX });
+  private readonly ack: Promise<PipelineAck>;
+  private readonly settled: Promise<void>;
+  private failure: DfsError | undefined;
+  private done = false;
+
+  private constructor(
+    readonly nodeUrl: string,
+    readonly block: { blockId: number; genStamp: number },
+    downstream: string[],
+    options: BlockUploadOptions,
+  ) {
+    const url = blockTransferUrl(nodeUrl, block, downstream);
+    const timeoutMs = options.ackTimeoutMs ?? PIPELINE_ACK_TIMEOUT_MS;
+    this.ack = (async () => {
+      try {
+        const response = await request(url, {
+          method: 'PUT',
+          body: this.body,
+          headers: { 'content-type': 'application/octet-stream' },
+          dispatcher: options.dispatcher,
+          signal: options.signal,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        const text = await response.body.text();
+        let json: unknown;
+        try {
+          json = text.length > 0 ? JSON.parse(text) : {};
+        } catch {
+          throw new DfsError('Io', `Malformed answer (HTTP ${response.statusCode}): ${text.slice(0, 200)}`);
+        }
+        if (response.statusCode >= 400) throw DfsError.fromRemoteException(json, response.statusCode);
+        const parsed = PipelineAck.safeParse(json);
+        if (!parsed.success) throw new DfsError('Io', `Unexpected pipeline answer: ${text.slice(0, 200)}`);
+        if (!this.done) throw new DfsError('Io', 'Node acknowledged the block before its end frame was sent');
+        return parsed.data;
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        throw toPipelineError(error, nodeUrl, block);
+      }
+    })();
+    this.settled = this.ack.then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure = error instanceof DfsError ? error : toPipelineError(error, nodeUrl, block);
+        this.body.destroy();
+      },
+    );
+  }
+
+  static open(nodeUrl: string, block: { blockId: number; genStamp: number }, downstream: string[], options: BlockUploadOptions = {}): BlockUpload {
+    return new BlockUpload(nodeUrl, block, downstream, options);
+  }
+
+  /** Queues bytes for the next hop; resolves once the queue has room again. */
+  async send(...buffers: Buffer[]): Promise<void> {
+    let needsDrain = false;
+    for (const buffer of buffers) {
+      if (this.failure) throw this.failure;
+      needsDrain = !this.body.write(buffer);
+    }
+    if (needsDrain && !this.failure) {
+      const stop = new AbortController();
+      try {
+        await Promise.race([once(this.body, 'drain', { signal: stop.signal }).catch(() => undefined), this.settled]);
+      } finally {
+        stop.abort();
+      }
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ends the body (the caller has sent the end frame) and waits for the pipeline's acknowledgement. */
+  async finish(): Promise<PipelineAck> {
+    if (this.failure) throw this.failure;
+    this.done = true;
+    this.body.end();
+    await this.settled;
+    if (this.failure) throw this.failure;
+    return this.ack;
+  }
+
+  /** Cuts the upload: the next hop sees a truncated body and discards its temporary replica. */
+  abort(reason: Error): void {
+    if (!this.body.destroyed) this.body.destroy(reason);
+  }
+}
