@@ -47,6 +47,11 @@ export class DfsError extends Error {
     this.details = details;
   }
 
+  /** Node's error code for the same condition (ENOENT, EEXIST...), so fs-style callers can branch on it. */
+  get code(): string {
+    return ERROR_KINDS[this.kind].nodeCode;
+  }
+
   get status(): number {
     return ERROR_KINDS[this.kind].status;
   }

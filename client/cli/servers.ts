@@ -1,0 +1,239 @@
+// `dfs namenode`, `dfs datanode` and `dfs cluster`: start servers in this process, or a whole local
+// cluster as child processes with one folder per node (nn<i>/, dn<i>/) under one data folder.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { request } from 'undici';
+import {
+  BLOCK_SIZE_BYTES_DEFAULT,
+  DATANODE_HTTP_PORT_DEFAULT,
+  NAMENODE_HTTP_PORT_DEFAULT,
+  REPLICATION_DEFAULT,
+} from '../../shared/constants.js';
+import { createLogger } from '../../shared/logger.js';
+import { startNamenode } from '../../namenode/main.js';
+import { startDatanode } from '../../datanode/main.js';
+
+const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
+const READY_TIMEOUT_MS = 60_000;
+
+const int = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${value}`);
+  return n;
+};
+const seconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number of seconds: ${value}`);
+  return Math.round(n * 1000);
+};
+/** Accepts plain bytes or a k/m/g suffix (64k, 128m), as Hadoop's size options do. */
+export const byteSize = (value: string): number => {
+  const match = /^(\d+)([kmg]?)b?$/i.exec(value.trim());
+  if (!match) throw new Error(`not a size: ${value}`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(match[1]) * unit;
+};
+
+/** Stops `close` on SIGINT/SIGTERM, once, then exits. */
+function closeOnSignals(close: () => Promise<void>): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`error while stopping on ${signal}:`, error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('namenode')
+    .description('Start a namenode (namespace metadata server)')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port', int, NAMENODE_HTTP_PORT_DEFAULT)
+    .option('--data <dir>', 'data folder for the namespace', './data/nn1')
+    .option('--block-size <bytes>', 'default block size (e.g. 128m)', byteSize, BLOCK_SIZE_BYTES_DEFAULT)
+    .option('--replication <n>', 'default replication', int, REPLICATION_DEFAULT)
+    .option('--heartbeat-interval <seconds>', 'expected datanode heartbeat interval', seconds)
+    .option('--dead-after <seconds>', 'declare a silent datanode dead after this long', seconds)
+    .option('--cluster-id <id>', 'cluster id written when the namespace is formatted', 'dfs-local')
+    .action(async (opts) => {
+      const namenode = await startNamenode({
+        host: opts.host,
+        port: opts.port,
+        dataDir: resolve(opts.data),
+        defaultBlockSize: opts.blockSize,
+        defaultReplication: opts.replication,
+        heartbeatIntervalMs: opts.heartbeatInterval,
+        deadAfterMs: opts.deadAfter,
+        clusterId: opts.clusterId,
+      });
+      closeOnSignals(() => namenode.close());
+    });
+
+  program
+    .command('datanode')
+    .description('Start a datanode (block storage server)')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port', int, DATANODE_HTTP_PORT_DEFAULT)
+    .option('--data <dirs>', 'data folder(s), comma-separated, one per disk', './data/dn1')
+    .option('--namenodes <urls>', 'namenode URLs, comma-separated', `http://127.0.0.1:${NAMENODE_HTTP_PORT_DEFAULT}`)
+    .option('--advertised-url <url>', 'URL clients and peers use to reach this datanode')
+    .option('--heartbeat-interval <seconds>', 'heartbeat interval', seconds)
+    .option('--capacity <bytes>', 'cap the capacity this datanode reports and uses (e.g. 10g)', byteSize)
+    .option('--reserved <bytes>', 'space kept free on each volume (e.g. 1g)', byteSize)
+    .action(async (opts) => {
+      const datanode = await startDatanode({
+        host: opts.host,
+        port: opts.port,
+        dataDirs: String(opts.data).split(',').map((dir) => resolve(dir)),
+        namenodes: String(opts.namenodes).split(','),
+        advertisedUrl: opts.advertisedUrl,
+        heartbeatIntervalMs: opts.heartbeatInterval,
+        capacityBytes: opts.capacity,
+        reservedBytes: opts.reserved,
+      });
+      closeOnSignals(() => datanode.close());
+    });
+
+  program
+    .command('cluster')
+    .description('Start a local cluster: namenodes and datanodes as child processes under one data folder')
+    .option('--data <dir>', 'data folder; each node keeps its files in nn<i>/ or dn<i>/', './data')
+    .option('--namenodes <n>', 'number of namenodes', int, 1)
+    .option('--datanodes <n>', 'number of datanodes', int, 3)
+    .option('--namenode-port <port>', 'first namenode port (one more per further namenode)', int, NAMENODE_HTTP_PORT_DEFAULT)
+    .option('--datanode-port <port>', 'first datanode port (one more per further datanode)', int, DATANODE_HTTP_PORT_DEFAULT)
+    .option('--block-size <bytes>', 'default block size (e.g. 128m)', byteSize, BLOCK_SIZE_BYTES_DEFAULT)
+    .option('--replication <n>', 'default replication', int, REPLICATION_DEFAULT)
+    .option('--heartbeat-interval <seconds>', 'datanode heartbeat interval', seconds)
+    .option('--dead-after <seconds>', 'declare a silent datanode dead after this long', seconds)
+    .action(async (opts) => {
+      await runCluster({
+        dataDir: resolve(opts.data),
+        namenodes: opts.namenodes,
+        datanodes: opts.datanodes,
+        namenodePort: opts.namenodePort,
+        datanodePort: opts.datanodePort,
+        blockSize: opts.blockSize,
+        replication: opts.replication,
+        heartbeatIntervalMs: opts.heartbeatInterval,
+        deadAfterMs: opts.deadAfter,
+      });
+    });
+}
+
+interface ClusterOptions {
+  dataDir: string;
+  namenodes: number;
+  datanodes: number;
+  namenodePort: number;
+  datanodePort: number;
+  blockSize: number;
+  replication: number;
+  heartbeatIntervalMs?: number;
+  deadAfterMs?: number;
+}
+
+async function runCluster(options: ClusterOptions): Promise<void> {
+  const log = createLogger({ component: 'cluster' });
+  if (options.namenodes !== 1) {
+    // Several namenodes need the Raft group; until it lands a second namenode would be a split brain.
+    throw new Error('this build runs exactly one namenode (--namenodes 1); a replicated namenode group needs Raft');
+  }
+  if (options.datanodes < 1) throw new Error('--datanodes must be at least 1');
+  const children: Array<{ name: string; child: ChildProcess }> = [];
+  let stopping = false;
+  const spawnNode = (name: string, args: string[]) => {
+    const dir = join(options.dataDir, name);
+    mkdirSync(dir, { recursive: true });
+    const logFile = createWriteStream(join(dir, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+    child.stderr!.pipe(logFile);
+    child.on('exit', (code, signal) => {
+      if (!stopping) log.error({ node: name, code, signal }, `${name} exited unexpectedly; see ${join(dir, `${name}.log`)}`);
+    });
+    children.push({ name, child });
+  };
+
+  const namenodeUrls: string[] = [];
+  for (let i = 1; i <= options.namenodes; i++) {
+    const port = options.namenodePort + i - 1;
+    namenodeUrls.push(`http://127.0.0.1:${port}`);
+    spawnNode(`nn${i}`, [
+      'namenode', '--port', String(port), '--data', join(options.dataDir, `nn${i}`),
+      '--block-size', String(options.blockSize), '--replication', String(options.replication),
+      ...(options.heartbeatIntervalMs ? ['--heartbeat-interval', String(options.heartbeatIntervalMs / 1000)] : []),
+      ...(options.deadAfterMs ? ['--dead-after', String(options.deadAfterMs / 1000)] : []),
+    ]);
+  }
+  const datanodeUrls: string[] = [];
+  for (let i = 1; i <= options.datanodes; i++) {
+    const port = options.datanodePort + i - 1;
+    datanodeUrls.push(`http://127.0.0.1:${port}`);
+    spawnNode(`dn${i}`, [
+      'datanode', '--port', String(port), '--data', join(options.dataDir, `dn${i}`), '--namenodes', namenodeUrls.join(','),
+      ...(options.heartbeatIntervalMs ? ['--heartbeat-interval', String(options.heartbeatIntervalMs / 1000)] : []),
+    ]);
+  }
+
+  const stopAll = async () => {
+    stopping = true;
+    await Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  closeOnSignals(stopAll);
+
+  try {
+    await waitForDatanodes(namenodeUrls[0], options.datanodes);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  const lines = [
+    `dfs cluster is up (data in ${options.dataDir})`,
+    ...namenodeUrls.map((url, i) => `  namenode nn${i + 1}: ${url}   (log: ${join(options.dataDir, `nn${i + 1}`, `nn${i + 1}.log`)})`),
+    ...datanodeUrls.map((url, i) => `  datanode dn${i + 1}: ${url}   (log: ${join(options.dataDir, `dn${i + 1}`, `dn${i + 1}.log`)})`),
+    '',
+    'Try it from another terminal:',
+    `  export DFS_NAMENODES=${namenodeUrls.join(',')}`,
+    '  npx dfs -mkdir -p /demo && npx dfs -put README.md /demo/ && npx dfs -ls /demo',
+    '',
+    'Press Ctrl-C to stop the cluster; a restart on the same folder keeps all data.',
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function waitForDatanodes(namenodeUrl: string, count: number): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    try {
+      const response = await request(`${namenodeUrl}/rpc/v1/admin/report`);
+      const report = (await response.body.json()) as { totals?: { live: number } };
+      if (response.statusCode === 200 && (report.totals?.live ?? 0) >= count) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`cluster did not become ready within ${READY_TIMEOUT_MS / 1000} s (namenode ${namenodeUrl})`);
+}

@@ -1,0 +1,79 @@
+// Talks to the namenodes: JSON RPC with failover. A call that fails because a namenode is down or
+// is not the leader moves on to the next one; mutations carry a request id so a retry of a call
+// whose answer was lost is answered from the first result instead of being applied twice.
+
+import { randomUUID } from 'node:crypto';
+import { Agent, type Dispatcher } from 'undici';
+import { ClientRpc, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
+import { DfsError, isDfsError } from '../shared/errors.js';
+import { postJson } from '../shared/http.js';
+
+export interface NamenodeClientOptions {
+  namenodes: string[];
+  user?: string;
+  dispatcher?: Dispatcher;
+  /** Total time to keep retrying a call across namenodes before giving up. */
+  failoverTimeoutMs?: number;
+}
+
+const FAILOVER_TIMEOUT_MS_DEFAULT = 30_000;
+const FAILOVER_BACKOFF_MS_MAX = 1_000;
+const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'renewLease']);
+/** Errors after which the same call may succeed on another namenode or a little later. */
+const RETRIABLE = new Set(['Unavailable', 'NotLeader', 'SafeMode']);
+
+export class NamenodeClient {
+  readonly namenodes: string[];
+  readonly user: string | undefined;
+  readonly clientId = randomUUID();
+  private callId = 0;
+  private current = 0;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly failoverTimeoutMs: number;
+
+  constructor(options: NamenodeClientOptions) {
+    if (options.namenodes.length === 0) throw new DfsError('IllegalArgument', 'No namenode address given');
+    this.namenodes = options.namenodes.map((url) => url.replace(/\/+$/, ''));
+    this.user = options.user;
+    this.ownsDispatcher = !options.dispatcher;
+    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+    this.failoverTimeoutMs = options.failoverTimeoutMs ?? FAILOVER_TIMEOUT_MS_DEFAULT;
+  }
+
+  get activeNamenode(): string {
+    return this.namenodes[this.current];
+  }
+
+  async call<M extends ClientMethod>(method: M, request: ClientRequest<M>, signal?: AbortSignal): Promise<ClientResponse<M>> {
+    const body = {
+      user: this.user,
+      ...request,
+      ...(READ_METHODS.has(method) ? {} : { requestId: { clientId: this.clientId, callId: this.callId++ } }),
+    };
+    const deadline = Date.now() + this.failoverTimeoutMs;
+    let attempt = 0;
+    for (;;) {
+      const url = `${this.namenodes[this.current]}/rpc/v1/client/${method}`;
+      try {
+        return (await postJson(url, body, ClientRpc[method].response, { dispatcher: this.dispatcher, signal })) as ClientResponse<M>;
+      } catch (error) {
+        if (!isDfsError(error) || !RETRIABLE.has(error.kind) || Date.now() >= deadline || signal?.aborted) throw error;
+        attempt += 1;
+        this.current = (this.current + 1) % this.namenodes.length;
+        // After a full round over the namenodes, back off before the next round.
+        if (attempt % this.namenodes.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(FAILOVER_BACKOFF_MS_MAX, 50 * attempt)));
+        }
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  get httpDispatcher(): Dispatcher {
+    return this.dispatcher;
+  }
+}
