@@ -1,7 +1,7 @@
 // The datanode's HTTP server: one plugin per surface (block transfer, status), errors answered as
 // Hadoop RemoteExceptions.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorHandlers } from '../shared/http.js';
 import type { DatanodeContext } from './context.js';
 import { blockTransferRoutes } from './routes/block-transfer.js';
@@ -10,7 +10,8 @@ import { statusRoutes } from './routes/status.js';
 export async function buildDatanodeServer(ctx: DatanodeContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines would drown the transfer logs; the routes log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
     // close() must not wait on a stalled upload: cut it (its temporary replica is then removed).
     forceCloseConnections: true,
   });
