@@ -80,8 +80,8 @@ async function listFiles(root: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-t.test('frame codec', async (t) => {
-  t.test('round-trips any data cut into any pieces', async () => {
+void t.test('frame codec', async (t) => {
+  void t.test('round-trips any data cut into any pieces', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 3 * CHUNK + 100 }),
@@ -102,7 +102,7 @@ t.test('frame codec', async (t) => {
     );
   });
 
-  t.test('every frame but the last holds a full chunk', async (t) => {
+  void t.test('every frame but the last holds a full chunk', async (t) => {
     const wire = framed(randomBytes(2 * CHUNK + 5));
     t.equal(wire.readUInt32BE(0), CHUNK);
     t.equal(wire.readUInt32BE(8 + CHUNK), CHUNK);
@@ -110,14 +110,14 @@ t.test('frame codec', async (t) => {
     t.same(wire.subarray(wire.length - 8), END_FRAME);
   });
 
-  t.test('rejects a bad CRC with a 400 Checksum error', async (t) => {
+  void t.test('rejects a bad CRC with a 400 Checksum error', async (t) => {
     const wire = framed(randomBytes(CHUNK + 10));
     wire[8 + 100] ^= 0x01;
     const error = await decodeAll(piecesOf(wire, [1000])).catch((e: unknown) => e);
     t.ok(error instanceof FrameError && error.kind === 'Checksum' && error.status === 400, String(error));
   });
 
-  t.test('rejects a body without its end frame as truncated', async (t) => {
+  void t.test('rejects a body without its end frame as truncated', async (t) => {
     const wire = framed(randomBytes(CHUNK * 2));
     for (const cut of [wire.length - 8, wire.length - 9, 3, 0]) {
       const error = await decodeAll(piecesOf(wire.subarray(0, cut), [4096])).catch((e: unknown) => e);
@@ -125,7 +125,7 @@ t.test('frame codec', async (t) => {
     }
   });
 
-  t.test('rejects malformed frames', async (t) => {
+  void t.test('rejects malformed frames', async (t) => {
     const short = randomBytes(10);
     const afterShort = Buffer.concat([encodeFrameHeader(10, crc32cOf(short)), short, encodeFrameHeader(10, crc32cOf(short)), short, END_FRAME]);
     const oversized = Buffer.alloc(8);
@@ -137,7 +137,7 @@ t.test('frame codec', async (t) => {
     }
   });
 
-  t.test('parses single byte ranges', async (t) => {
+  void t.test('parses single byte ranges', async (t) => {
     t.same(parseRange('bytes=0-9', 100), { start: 0, end: 10 });
     t.same(parseRange('bytes=90-', 100), { start: 90, end: 100 });
     t.same(parseRange('bytes=-10', 100), { start: 90, end: 100 });
@@ -159,7 +159,7 @@ async function writeReplica(store: BlockStore, block: { blockId: number; genStam
   await store.commit(writer);
 }
 
-t.test('block store', async (t) => {
+void t.test('block store', async (t) => {
   const volumes = [await tempDir('store-a'), await tempDir('store-b')];
   const logger = silentLogger();
   let store = await BlockStore.open(volumes, { reservedBytes: 0 }, logger);
@@ -167,7 +167,7 @@ t.test('block store', async (t) => {
   await writeReplica(store, { blockId: 0x1_02_03, genStamp: 1 }, data);
   await writeReplica(store, { blockId: 42, genStamp: 7 }, Buffer.alloc(0));
 
-  t.test('lays replicas out like HDFS, spread over volumes', async (t) => {
+  void t.test('lays replicas out like HDFS, spread over volumes', async (t) => {
     const replica = store.get({ blockId: 0x1_02_03, genStamp: 1 });
     t.equal(replica.blockPath, join(volumes[0], 'current', 'finalized', 'subdir1', 'subdir2', 'blk_66051'));
     t.equal(replica.metaPath, join(blockDir(volumes[0], 66051), metaFileName(66051, 1)));
@@ -176,7 +176,7 @@ t.test('block store', async (t) => {
     t.same(await readdir(tmpDir(volumes[0])), [], 'tmp/ empty after commit');
   });
 
-  t.test('reads verified ranges, mid-chunk included', async (t) => {
+  void t.test('reads verified ranges, mid-chunk included', async (t) => {
     const replica = store.get({ blockId: 66051, genStamp: 1 });
     for (const [start, end] of [[0, data.length], [CHUNK - 3, CHUNK + 3], [100, 200], [3 * CHUNK + 1, data.length], [5, 5]]) {
       const out = Buffer.concat((await arrayFrom(store.read(replica, start, end))).map((c) => c.slice));
@@ -184,13 +184,13 @@ t.test('block store', async (t) => {
     }
   });
 
-  t.test('serves newer, refuses older generation stamps, refuses duplicates', async (t) => {
+  void t.test('serves newer, refuses older generation stamps, refuses duplicates', async (t) => {
     t.throws(() => store.get({ blockId: 66051, genStamp: 2 }), { name: 'DfsError', kind: 'ReplicaNotFound' });
     t.equal(store.get({ blockId: 66051, genStamp: 1 }).genStamp, 1);
     await t.rejects(store.createWriter({ blockId: 66051, genStamp: 1 }), { name: 'DfsError', kind: 'IllegalArgument' });
   });
 
-  t.test('a newer generation replaces the old replica', async (t) => {
+  void t.test('a newer generation replaces the old replica', async (t) => {
     const newer = randomBytes(CHUNK + 1);
     await writeReplica(store, { blockId: 42, genStamp: 9 }, newer);
     const replica = store.get({ blockId: 42, genStamp: 9 });
@@ -199,7 +199,7 @@ t.test('block store', async (t) => {
     t.notOk(names.includes(metaFileName(42, 7)), 'old meta removed');
   });
 
-  t.test('reopening loads replicas and cleans leftovers', async (t) => {
+  void t.test('reopening loads replicas and cleans leftovers', async (t) => {
     await writeFile(join(tmpDir(volumes[0]), 'blk_5.abcd'), 'partial');
     const orphanMeta = join(blockDir(volumes[0], 5), metaFileName(5, 1));
     await mkdir(blockDir(volumes[0], 5), { recursive: true });
@@ -215,7 +215,7 @@ t.test('block store', async (t) => {
     t.equal(used, data.length + CHUNK + 1 + 2 * META_HEADER_BYTES + 4 * 4 + 2 * 4);
   });
 
-  t.test('detects corruption', async (t) => {
+  void t.test('detects corruption', async (t) => {
     const replica = store.get({ blockId: 66051, genStamp: 1 });
     const file = await open(replica.blockPath, 'r+');
     await file.write(Buffer.from([~data[CHUNK + 10] & 0xff]), 0, 1, CHUNK + 10);
@@ -225,7 +225,7 @@ t.test('block store', async (t) => {
     await t.rejects(read(CHUNK + 50, CHUNK + 60), { name: 'DfsError', kind: 'Checksum' });
   });
 
-  t.test('deletes', async (t) => {
+  void t.test('deletes', async (t) => {
     const replica = store.get({ blockId: 42, genStamp: 9 });
     t.equal(await store.delete({ blockId: 42, genStamp: 8 }), undefined, 'an older delete leaves a newer replica');
     t.ok(await store.delete({ blockId: 42, genStamp: 9 }));
@@ -286,7 +286,7 @@ async function startFakeNamenode(): Promise<FakeNamenode> {
   };
 }
 
-t.test('datanodes with a fake namenode', async (t) => {
+void t.test('datanodes with a fake namenode', async (t) => {
   const namenode = await startFakeNamenode();
   t.teardown(() => namenode.app.close());
   const dirs = [await tempDir('dn0'), await tempDir('dn1'), await tempDir('dn2')];
@@ -318,7 +318,7 @@ t.test('datanodes with a fake namenode', async (t) => {
   const blockId = 1_073_741_825;
   const first = located(blockId, data.length, nodes);
 
-  t.test('writes a multi-chunk block through a 3-node pipeline', async (t) => {
+  void t.test('writes a multi-chunk block through a 3-node pipeline', async (t) => {
     const writer = BlockPipelineWriter.open({ ...first, block: { ...first.block, numBytes: 0 } });
     // Odd-sized writes exercise the client's framing.
     for (let offset = 0; offset < data.length; offset += 50_000) await writer.write(data.subarray(offset, offset + 50_000));
@@ -345,7 +345,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     t.equal(status.volumes.reduce((s, v) => s + v.blocks, 0), 1);
   });
 
-  t.test('reads full and ranged', async (t) => {
+  void t.test('reads full and ranged', async (t) => {
     t.ok((await collect(readBlockRange(first, 0, data.length))).equals(data), 'full block');
     for (const [s, e] of [[CHUNK - 7, 2 * CHUNK + 9], [1, 2], [3 * CHUNK + 100, data.length], [0, 0]]) {
       t.ok((await collect(readBlockRange(first, s, e))).equals(data.subarray(s, e)), `range ${s}-${e}`);
@@ -362,7 +362,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     t.ok(isDfsError(error, 'BlockMissing'), 'no replica anywhere -> BlockMissing');
   });
 
-  t.test('a corrupt replica is skipped and reported', async (t) => {
+  void t.test('a corrupt replica is skipped and reported', async (t) => {
     const victim = nodes[0];
     const blockFile = (await dataFilesOf(dirs[0])).find((p) => p.endsWith(`/blk_${blockId}`))!;
     const file = await open(blockFile, 'r+');
@@ -400,7 +400,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     return true;
   };
 
-  t.test('a truncated upload or a wrong CRC is refused and leaves nothing', async (t) => {
+  void t.test('a truncated upload or a wrong CRC is refused and leaves nothing', async (t) => {
     const payload = framed(randomBytes(3 * CHUNK));
     const truncated = await putRaw(nodes[0], { blockId: 7001, genStamp: 1 }, payload.subarray(0, payload.length - 8), [nodes[1].url]);
     t.equal(truncated.status, 400);
@@ -416,7 +416,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     await statusOk.body.dump();
   });
 
-  t.test('a client that aborts mid-block leaves nothing', async (t) => {
+  void t.test('a client that aborts mid-block leaves nothing', async (t) => {
     const writer = BlockPipelineWriter.open(located(7003, 0, nodes));
     await writer.write(randomBytes(2 * CHUNK + 10));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -425,7 +425,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     t.pass('no partial replica on any node');
   });
 
-  t.test('a downstream failure names the failed node', async (t) => {
+  void t.test('a downstream failure names the failed node', async (t) => {
     const dead = 'http://127.0.0.1:1';
     const writer = BlockPipelineWriter.open({ ...located(7004, 0, nodes.slice(0, 2)), locations: [...nodes.slice(0, 2).map(info), { uuid: 'dead', url: dead, rack: '/r' }] });
     const error = await (async () => {
@@ -437,7 +437,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     await waitFor('pipeline cleanup', () => noReplicaAnywhere(7004));
   });
 
-  t.test('a full datanode refuses cleanly', async (t) => {
+  void t.test('a full datanode refuses cleanly', async (t) => {
     const dir = await tempDir('full');
     const tiny = await startDatanode({ ...baseOptions(dir), dataDirs: [dir], capacityBytes: CHUNK + 100 });
     t.teardown(() => tiny.close());
@@ -459,7 +459,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     );
   });
 
-  t.test('a restarted datanode keeps its identity and blocks', async (t) => {
+  void t.test('a restarted datanode keeps its identity and blocks', async (t) => {
     const before = nodes[2];
     const reportsBefore = namenode.reports(before.uuid).length;
     await before.close();
@@ -472,7 +472,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     t.ok(fromRestarted.equals(data.subarray(CHUNK, 2 * CHUNK)));
   });
 
-  t.test('replicate and delete commands', async (t) => {
+  void t.test('replicate and delete commands', async (t) => {
     const dir = await tempDir('dn3');
     const fourth = await startDatanode(baseOptions(dir));
     nodes.push(fourth);
@@ -488,7 +488,7 @@ t.test('datanodes with a fake namenode', async (t) => {
     await gone.body.dump();
   });
 
-  t.test('reregister triggers a new registration and full report', async (t) => {
+  void t.test('reregister triggers a new registration and full report', async (t) => {
     const node = nodes[1];
     const registrations = () => namenode.calls.filter((c) => c.method === 'register' && (c.body.node as DatanodeInfo).uuid === node.uuid).length;
     const before = registrations();
