@@ -449,7 +449,7 @@ void t.test('datanodes with a fake namenode', async (t) => {
     t.ok(isDfsError(error, 'DiskFull'), String(error));
     t.equal((error as DfsError).details.failedNode, tiny.url);
     t.same((await dataFilesOf(dir)).filter((p) => p.includes('blk_')), [], 'no partial block');
-    const full = await startDatanode({ ...baseOptions(await tempDir('full2')), capacityBytes: 10, dataDirs: [await tempDir('full2v')] });
+    const full = await startDatanode({ ...baseOptions(await tempDir('full2')), capacityBytes: 10, blockReportIntervalMs: 100 });
     t.teardown(() => full.close());
     const refused = await putRaw(full, { blockId: 7006, genStamp: 1 }, framed(randomBytes(10)));
     t.equal(refused.status, 507);
@@ -457,6 +457,7 @@ void t.test('datanodes with a fake namenode', async (t) => {
     await waitFor('full node reported as full', () =>
       namenode.calls.some((c) => c.method === 'heartbeat' && c.body.uuid === full.uuid && (c.body.storage as { full: boolean }).full),
     );
+    await waitFor('periodic full block reports', () => namenode.reports(full.uuid).length >= 3);
   });
 
   void t.test('a restarted datanode keeps its identity and blocks', async (t) => {

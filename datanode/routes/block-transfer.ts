@@ -62,7 +62,8 @@ export function blockTransferRoutes(ctx: DatanodeContext): FastifyPluginAsync {
       return receiveBlock(ctx, { blockId, genStamp, targets }, source);
     });
 
-    app.get(`${BLOCKS_PATH}/:blockId`, async (request, reply) => {
+    // No implicit HEAD: it would run the handler and read (and verify) the whole range for nothing.
+    app.get(`${BLOCKS_PATH}/:blockId`, { exposeHeadRoute: false }, async (request, reply) => {
       const { blockId } = parseInput(BlockParams, request.params, 'block id');
       const { genStamp } = parseInput(ReadQuery, request.query, 'block read parameters');
       const replica = ctx.store.get({ blockId, genStamp });
