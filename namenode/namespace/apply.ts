@@ -327,16 +327,16 @@ export class NamespaceStateMachine {
     const target = this.store.resolve(dst);
     if (target && target.type === INODE_DIRECTORY) dst = joinPath(dst, baseName(src));
     if (dst === src) return { renamed: true, dst };
-    if (isAncestorOrSelf(src, dst)) {
-      throw new DfsError('Io', `Cannot move ${src} to a subdirectory of itself: ${dst}`, { src, dst });
-    }
-    if (this.store.resolve(dst)) throw new DfsError('FileAlreadyExists', `Destination ${dst} already exists`, { src, dst });
     const dstParentPath = parentPath(dst);
     const dstParent = this.store.resolve(dstParentPath);
     if (!dstParent) throw new DfsError('FileNotFound', `Destination parent ${dstParentPath} does not exist`, { src, dst });
     if (dstParent.type !== INODE_DIRECTORY) {
       throw new DfsError('ParentNotDirectory', `Destination parent ${dstParentPath} is a file`, { src, dst });
     }
+    if (isAncestorOrSelf(src, dst)) {
+      throw new DfsError('Io', `Cannot move ${src} to a subdirectory of itself: ${dst}`, { src, dst });
+    }
+    if (this.store.resolve(dst)) throw new DfsError('FileAlreadyExists', `Destination ${dst} already exists`, { src, dst });
     this.store.sql.moveInode.run(dstParent.id, baseName(dst), source.id);
     this.store.sql.touchDirectory.run(command.now, source.parent);
     this.store.sql.touchDirectory.run(command.now, dstParent.id);
