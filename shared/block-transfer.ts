@@ -224,7 +224,7 @@ export class BlockUpload {
   private readonly body = new PassThrough({ highWaterMark: UPLOAD_QUEUE_BYTES_MAX });
   private readonly ack: Promise<PipelineAck>;
   private readonly settled: Promise<void>;
-  private failure: DfsError | undefined;
+  private failure: Error | undefined;
   private done = false;
 
   private constructor(
@@ -266,7 +266,8 @@ export class BlockUpload {
     this.settled = this.ack.then(
       () => undefined,
       (error: unknown) => {
-        this.failure = error instanceof DfsError ? error : toPipelineError(error, nodeUrl, block);
+        // A caller's abort stays the caller's error; anything else already names the failed node.
+        this.failure = error instanceof Error ? error : toPipelineError(error, nodeUrl, block);
         this.body.destroy();
       },
     );

@@ -360,6 +360,17 @@ void t.test('datanodes with a fake namenode', async (t) => {
     t.match(await stale.body.json(), { RemoteException: { exception: 'ReplicaNotFoundException' } });
     const error = await collect(readBlockRange(located(blockId + 1, 10, nodes), 0, 10)).catch((e: unknown) => e);
     t.ok(isDfsError(error, 'BlockMissing'), 'no replica anywhere -> BlockMissing');
+    // A reader that stops early releases the datanode's transfer.
+    for await (const piece of readBlockRange(first, 0, data.length)) {
+      t.ok(piece.length > 0);
+      break;
+    }
+    const transfers = async () =>
+      ((await (await request(`${nodes[0].url}/dfs/v1/status`)).body.json()) as { transfers: { reads: number; writes: number } }).transfers;
+    await waitFor('no transfer in progress', async () => {
+      const now = await transfers();
+      return now.reads === 0 && now.writes === 0;
+    });
   });
 
   void t.test('a corrupt replica is skipped and reported', async (t) => {

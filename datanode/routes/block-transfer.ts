@@ -94,7 +94,13 @@ export function blockTransferRoutes(ctx: DatanodeContext): FastifyPluginAsync {
         .header('accept-ranges', 'bytes')
         .header('x-dfs-block-length', String(replica.numBytes));
       if (range) void reply.header('content-range', `bytes ${start}-${end - 1}/${replica.numBytes}`);
-      return reply.send(Readable.from(streamChunks(ctx, replica, first, chunks), { objectMode: false }));
+      const body = Readable.from(streamChunks(ctx, replica, first, chunks), { objectMode: false });
+      // On 'close', not in the generator's finally: a stream destroyed before its first read never runs that.
+      body.once('close', () => {
+        ctx.transfers.reads--;
+        chunks.return(undefined).catch(() => undefined);
+      });
+      return reply.send(body);
     });
   };
 }
@@ -115,8 +121,6 @@ async function* streamChunks(
   } catch (error) {
     onReadFailure(ctx, replica, error);
     throw error;
-  } finally {
-    ctx.transfers.reads--;
   }
 }
 

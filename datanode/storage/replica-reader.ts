@@ -29,10 +29,16 @@ export async function* readVerifiedChunks(replica: Replica, start: number, end: 
   const corrupt = (message: string, extra: Record<string, unknown> = {}): DfsError =>
     new DfsError('Checksum', `Corrupt replica blk_${replica.blockId}_${replica.genStamp}: ${message}`, { ...context, ...extra });
 
-  const dataFile = await open(replica.blockPath, 'r');
+  const gone = (error: unknown): unknown =>
+    (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? new DfsError('ReplicaNotFound', `Replica blk_${replica.blockId}_${replica.genStamp} was removed`, context)
+      : error;
+  const dataFile = await open(replica.blockPath, 'r').catch((error: unknown) => {
+    throw gone(error);
+  });
   const metaFile = await open(replica.metaPath, 'r').catch(async (error: unknown) => {
     await dataFile.close();
-    throw error;
+    throw gone(error);
   });
   try {
     const header = Buffer.alloc(META_HEADER_BYTES);
