@@ -42,6 +42,7 @@ import {
   encodeRecordInto,
   entryRecordBytes,
   readU64,
+  writeU64,
   RECORD_HEADER_BYTES,
   RecordType,
   type IndexTerm,
@@ -54,6 +55,8 @@ export const ENTRY_CACHE_BYTES_MAX_DEFAULT = 16 * MiB;
 export const APPEND_BATCH_BYTES_MAX = 256 * MiB;
 export const SEGMENT_FILE_SUFFIX = '.seg';
 const SEGMENT_NAME_DIGITS = 20;
+/** A BatchEnd record carries the byte offset at which its batch's write began. */
+const BATCH_END_PAYLOAD_BYTES = 8;
 const SEGMENT_NAME_PATTERN = /^(\d{20})\.seg$/;
 /** The cache drops evicted slots from its array once this many accumulate (amortised O(1) eviction). */
 const CACHE_HEAD_COMPACT_AT = 1024;
@@ -193,8 +196,10 @@ export class SegmentedLog implements ReadonlyLogStorage {
         last++;
         runBytes += this.sizes[last - first];
       }
+      // The byte span also covers the BatchEnd records between the run's entries.
       const startBytes = this.offsets[index - first];
-      const bytes = readExactSync(segment.fd, runBytes, startBytes);
+      const spanBytes = this.offsets[last - first] + this.sizes[last - first] - startBytes;
+      const bytes = readExactSync(segment.fd, spanBytes, startBytes);
       for (let i = index; i <= last; i++) {
         const relative = this.offsets[i - first] - startBytes;
         out.push(this.decodeStoredEntry(segment, bytes, relative, startBytes + relative, i));
@@ -219,7 +224,7 @@ export class SegmentedLog implements ReadonlyLogStorage {
       const firstNew = entries[0].index;
       this.checkAppend(entries);
       if (firstNew <= this.lastIndex()) await this.truncateOnDisk(firstNew);
-      let batchBytes = RECORD_HEADER_BYTES; // BatchEnd
+      let batchBytes = RECORD_HEADER_BYTES + BATCH_END_PAYLOAD_BYTES;
       for (const entry of entries) batchBytes += entryRecordBytes(entry);
       assert(batchBytes <= APPEND_BATCH_BYTES_MAX, `append batch of ${batchBytes} B exceeds ${APPEND_BATCH_BYTES_MAX} B`);
       let active = this.segments[this.segments.length - 1];
@@ -234,12 +239,15 @@ export class SegmentedLog implements ReadonlyLogStorage {
         offsets.push(baseOffset + at);
         at = encodeEntryRecordInto(buf, at, entry);
       }
-      at = encodeRecordInto(buf, at, RecordType.BatchEnd, new Uint8Array(0));
+      // BatchEnd names where this write began: recovery's proof that later bytes belong to a later batch.
+      const batchEnd = Buffer.allocUnsafe(BATCH_END_PAYLOAD_BYTES);
+      writeU64(batchEnd, 0, baseOffset);
+      at = encodeRecordInto(buf, at, RecordType.BatchEnd, batchEnd);
       assert(at === buf.length, 'batch buffer size mismatch');
       if (roll) {
         const firstIndex = this.lastIndex() + 1;
         const file = path.join(this.dir, segmentFileName(firstIndex));
-        const fd = fs.openSync(file, 'wx');
+        const fd = fs.openSync(file, 'wx+');
         active = { firstIndex, prevTerm: this.term(firstIndex - 1), file, fd, sizeBytes: 0, lastIndex: firstIndex - 1 };
         this.segments.push(active);
       }
@@ -415,7 +423,7 @@ export class SegmentedLog implements ReadonlyLogStorage {
     const firstIndex = at.index + 1;
     const file = path.join(this.dir, segmentFileName(firstIndex));
     const header = encodeRecord(RecordType.SegmentHeader, encodeIndexTerm(at));
-    const fd = fs.openSync(file, 'wx');
+    const fd = fs.openSync(file, 'wx+');
     fs.writeSync(fd, header, 0, header.length, 0);
     fs.fdatasyncSync(fd);
     fsyncDirSync(this.dir);

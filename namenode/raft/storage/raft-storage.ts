@@ -95,13 +95,23 @@ export class RaftStorage implements ReadonlyLogStorage {
    * index never points past the durable log. Await it before the next save.
    */
   async save(update: StorageUpdate): Promise<void> {
-    if (update.entries && update.entries.length > 0) await this.log.append(update.entries);
+    if (update.entries && update.entries.length > 0) {
+      if (update.entries[0].index <= this.log.lastIndex()) this.checkOverwritable(update.entries[0].index);
+      await this.log.append(update.entries);
+    }
     if (update.hardState) await this.hardStateFile.save(update.hardState);
   }
 
   /** Durably drops entries >= index (they must not be committed). */
   async truncateFrom(index: number): Promise<void> {
+    this.checkOverwritable(index);
     await this.log.truncateFrom(index);
+  }
+
+  /** Entries a snapshot covers are committed: replacing them would break Raft's log matching. */
+  private checkOverwritable(index: number): void {
+    const snapshot = this.snapshots.latest()?.meta;
+    assert(!snapshot || index > snapshot.index, `refusing to overwrite entry ${index}: the snapshot at index ${snapshot?.index} covers it (committed)`);
   }
 
   /** The latest durable snapshot, with the path of its data file. */
