@@ -2,6 +2,8 @@
 // state slots, snapshots, and crash recovery (every cut offset and every flipped byte of the tail).
 
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,18 +18,6 @@ const ENTRY_RECORD_OVERHEAD_BYTES = RECORD_HEADER_BYTES + 17;
 const SEGMENT_HEADER_RECORD_BYTES = RECORD_HEADER_BYTES + 16;
 const BATCH_END_RECORD_BYTES = RECORD_HEADER_BYTES + 8;
 
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dfs-raft-storage-'));
-// Crash cases replay hundreds of recoveries of simulated (cut or flipped) files; the file system's
-// own durability is not under test there, so use tmpfs when present to keep fsyncs cheap.
-const SHM_DIR = '/dev/shm';
-const crashRoot = fs.mkdtempSync(path.join(fs.existsSync(SHM_DIR) ? SHM_DIR : os.tmpdir(), 'dfs-raft-crash-'));
-t.teardown(() => {
-  fs.rmSync(tmpRoot, { recursive: true, force: true });
-  fs.rmSync(crashRoot, { recursive: true, force: true });
-});
-let dirCounter = 0;
-const freshDir = (): string => path.join(tmpRoot, `case-${dirCounter++}`);
-const crashDir = (): string => path.join(crashRoot, `case-${dirCounter++}`);
 
 function entry(index: number, term: number, dataBytes = 24): Entry {
   const data = new Uint8Array(dataBytes);
@@ -43,6 +33,30 @@ function allEntries(s: RaftStorage): Entry[] {
   return s.lastIndex() < s.firstIndex() ? [] : s.entries(s.firstIndex(), s.lastIndex() + 1, Number.MAX_SAFE_INTEGER);
 }
 const summary = (es: Entry[]): string[] => es.map((e) => `${e.index}@${e.term}:${Buffer.from(e.data).toString('hex').slice(0, 8)}`);
+
+// Child mode for the kill -9 test: append batches forever, printing each acknowledged last index.
+const KILL_CHILD_DIR_ENV = 'DFS_RAFT_STORAGE_KILL_CHILD_DIR';
+if (process.env[KILL_CHILD_DIR_ENV]) {
+  const s = await RaftStorage.open({ dir: process.env[KILL_CHILD_DIR_ENV], segmentSizeBytesMax: 4096 });
+  for (let round = 0; ; round++) {
+    const from = s.lastIndex() + 1;
+    await s.save({ entries: range(from, 1 + (round % 17), 1, round % 50), hardState: hs(1, 'nn1', from - 1) });
+    process.stdout.write(`${s.lastIndex()}\n`);
+  }
+}
+
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dfs-raft-storage-'));
+// Crash cases replay hundreds of recoveries of simulated (cut or flipped) files; the file system's
+// own durability is not under test there, so use tmpfs when present to keep fsyncs cheap.
+const SHM_DIR = '/dev/shm';
+const crashRoot = fs.mkdtempSync(path.join(fs.existsSync(SHM_DIR) ? SHM_DIR : os.tmpdir(), 'dfs-raft-crash-'));
+t.teardown(() => {
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+  fs.rmSync(crashRoot, { recursive: true, force: true });
+});
+let dirCounter = 0;
+const freshDir = (): string => path.join(tmpRoot, `case-${dirCounter++}`);
+const crashDir = (): string => path.join(crashRoot, `case-${dirCounter++}`);
 
 void t.test('record framing: round trip, CRC32C check value, damage detected', async (t) => {
   t.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
@@ -429,4 +443,36 @@ void t.test('a model check: random appends, overwrites, compactions and restarts
   const storage = await RaftStorage.open(options);
   await t.rejects(storage.truncateFrom(compactedTo), /snapshot at index \d+ covers it/);
   storage.close();
+});
+
+void t.test('kill -9 of a writing process loses nothing it acknowledged', async (t) => {
+  const dir = freshDir();
+  const self = fileURLToPath(import.meta.url);
+  // Each run starts a child (TypeScript compile included, ~2.5 s) that writes on top of the previous runs.
+  const KILL_RUNS = 2;
+  for (let run = 0; run < KILL_RUNS; run++) {
+    const child = spawn(process.execPath, [...process.execArgv, self], { env: { ...process.env, [KILL_CHILD_DIR_ENV]: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let acked = 0;
+    let buffered = '';
+    const killAfterAcks = 200 + run * 150;
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) acked = Number(line);
+        seen += lines.length;
+        if (seen >= killAfterAcks) child.kill('SIGKILL');
+      });
+      child.on('exit', () => resolve());
+    });
+    const s = await RaftStorage.open({ dir, segmentSizeBytesMax: 4096 });
+    t.ok(acked > 0 && s.lastIndex() >= acked, `run ${run}: last index ${s.lastIndex()} covers every acknowledged index (${acked})`);
+    const all = allEntries(s);
+    t.ok(all.every((e, i) => e.index === i + 1 && e.term === 1), `run ${run}: ${all.length} entries contiguous`);
+    t.ok(all.every((e) => Buffer.from(e.data).equals(Buffer.from(entry(e.index, 1, e.data.length).data))), `run ${run}: payloads intact`);
+    t.equal(s.initialState().hardState.vote, 'nn1');
+    s.close();
+  }
 });
