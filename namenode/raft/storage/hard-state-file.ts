@@ -45,8 +45,10 @@ export class HardStateFile {
       const decoded = decodeHardState(rec.payload);
       if (!best || decoded.seq > best.seq) best = { slot, ...decoded };
     }
-    // A write only ever targets the slot that is not durable, so one damaged slot is a torn write;
-    // two damaged slots, or none valid while one holds bytes after a valid one existed, is damage.
+    // A write only ever targets the slot that does not hold the durable copy, so one damaged slot is
+    // a torn write and the other slot (or, before any complete write, the empty state) is the truth.
+    // Two damaged slots cannot come from a crash: stop. Limitation: bit rot in the single durable
+    // slot while the other is torn or empty is indistinguishable from a torn write of that slot.
     if (damaged.length === 2) throw new StorageCorruptionError(file, 0, `both hard state slots are invalid: ${damaged.join('; ')}`);
     if (!best) return new HardStateFile(file, fd, { ...EMPTY_HARD_STATE }, 0, -1);
     return new HardStateFile(file, fd, best.hardState, best.seq, best.slot);
