@@ -2,7 +2,7 @@
 // queue or a batch is a named constant here.
 
 import { assert } from '../../../shared/assert.js';
-import type { HardState, NodeId, SnapshotMetadata } from '../types.js';
+import { EMPTY_HARD_STATE, type HardState, type NodeId, type SnapshotMetadata } from '../types.js';
 import type { ReadonlyLogStorage } from './raft-log.js';
 
 export const DEFAULT_ELECTION_TICKS = 10;
@@ -92,4 +92,23 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
   assert(resolved.hardState.commit >= resolved.snapshot.index || resolved.hardState.commit === 0,
     'raft config: hard state commit below snapshot index');
   return resolved;
+}
+
+/**
+ * Persisted state of a brand-new cluster's initial members: a snapshot at index 1, term 1 that
+ * carries the membership (the application's snapshot bytes for it are its empty state machine).
+ * Starting from a snapshot rather than from log entries means a node that joins later, empty,
+ * learns the whole membership history from the leader's snapshot.
+ */
+export function initialMemberState(voters: readonly NodeId[]): { hardState: HardState; snapshot: SnapshotMetadata } {
+  assert(voters.length > 0, 'raft: a cluster needs at least one voter');
+  return {
+    hardState: { term: 1, vote: null, commit: 1 },
+    snapshot: { index: 1, term: 1, conf: { voters: [...voters].sort(), learners: [] } },
+  };
+}
+
+/** Persisted state of a node about to be added to a running cluster: empty, no membership. */
+export function joiningNodeState(): { hardState: HardState; snapshot: SnapshotMetadata } {
+  return { hardState: EMPTY_HARD_STATE, snapshot: { index: 0, term: 0, conf: { voters: [], learners: [] } } };
 }

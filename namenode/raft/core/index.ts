@@ -6,7 +6,7 @@ export type { ProposeResult, ProposeRejection, RaftStatus, ProgressStatus } from
 export {
   DEFAULT_ELECTION_TICKS, DEFAULT_HEARTBEAT_TICKS, DEFAULT_MAX_BYTES_PER_APPEND, DEFAULT_MAX_COMMITTED_BYTES_PER_READY,
   DEFAULT_MAX_ENTRIES_PER_APPEND, DEFAULT_MAX_INFLIGHT_MESSAGES, DEFAULT_MAX_PENDING_READ_INDEX_REQUESTS,
-  DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+  DEFAULT_MAX_UNCOMMITTED_ENTRIES, initialMemberState, joiningNodeState,
 } from './config.js';
 export type { RaftConfig, TestOnlyBugs } from './config.js';
 export { mustFollowPersistence } from './messages.js';

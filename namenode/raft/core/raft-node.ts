@@ -247,11 +247,12 @@ export class RaftNode {
   /**
    * The application has a snapshot of its state machine at `index` (≤ applied): the core forgets
    * the log up to it and will send this snapshot to followers that fall behind. Returns the
-   * metadata to store beside the snapshot bytes.
+   * metadata to store beside the snapshot bytes, or null when nothing is compacted (the index is
+   * already covered by a snapshot, or one received from the leader is being installed).
    */
-  compact(index: number, snapshotRef: string): SnapshotMetadata {
+  compact(index: number, snapshotRef: string): SnapshotMetadata | null {
     assert(index <= this.log.applied, `raft: compact(${index}) beyond applied ${this.log.applied}`);
-    if (index <= this.log.snapshot.index) return this.log.snapshot;
+    if (index <= this.log.snapshot.index || this.log.snapshotUnstable) return null;
     const term = this.log.term(index);
     assert(term !== undefined, `raft: compact(${index}) of an unavailable entry`);
     let base = 0;
@@ -390,6 +391,19 @@ export class RaftNode {
       commit: this.log.committed, applied: this.log.applied, lastIndex: this.log.lastIndex(),
       snapshotIndex: this.log.snapshot.index, conf: this.conf(), progress, leadTransferee: this.leadTransferee,
     };
+  }
+
+  /** Cheap accessors for hot loops (the simulator's invariant checks); status() copies. */
+  currentTerm(): number {
+    return this.term;
+  }
+
+  currentLeader(): NodeId | null {
+    return this.lead;
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader';
   }
 
   /** Membership in effect on this node. */
