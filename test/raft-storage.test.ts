@@ -372,6 +372,12 @@ void t.test('receiving a snapshot in chunks resets a lagging log; an interrupted
   await aborted.write(Buffer.from('abc'), 0);
   aborted.abort();
   t.equal(fs.readdirSync(path.join(dir, 'snap')).length, 1);
+  // A received snapshot replaces the log even when the log already holds its last entry.
+  await s.save({ entries: range(44, 10, 4) });
+  const matching = await s.receiveSnapshot({ index: 50, term: 4, conf });
+  await matching.finish();
+  t.equal(s.firstIndex(), 51);
+  t.equal(s.lastIndex(), 50);
   s.close();
   // Crash between "snapshot durable" and "log reset": the snapshot is there, the log is old.
   const dir2 = freshDir();

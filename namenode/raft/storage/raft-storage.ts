@@ -126,11 +126,13 @@ export class RaftStorage implements ReadonlyLogStorage {
   }
 
   /**
-   * Receives a leader's snapshot in chunks. finish() makes it durable, then discards the log unless
-   * the log already holds the snapshot's last entry (then the log is kept, as etcd does).
+   * Receives a leader's snapshot in chunks. finish() makes it durable, then discards every stored
+   * entry (the core's contract: an installed snapshot replaces the log). A crash in between is
+   * finished by open(), which keeps a log that already agrees with the snapshot at its index (a valid
+   * Raft state either way: entries after a matching (index, term) are resolved by the next append).
    */
   async receiveSnapshot(meta: SnapshotMetadata): Promise<IncomingSnapshot> {
-    return this.snapshots.beginIncoming(meta, () => this.reconcileWithSnapshot());
+    return this.snapshots.beginIncoming(meta, () => this.log.reset({ index: meta.index, term: meta.term }));
   }
 
   /** Deletes log segments wholly at or behind `index`, which the latest snapshot must cover. */
