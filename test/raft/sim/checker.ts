@@ -64,10 +64,6 @@ export class Checker {
     for (const entry of entries) {
       const id = entryId(entry.index, entry.term);
       const key = entryKey(entry);
-      const committedTerm = this.committedTerm[entry.index];
-      if (committedTerm !== undefined && committedTerm !== entry.term) {
-        violated(`commit safety: ${node} overwrites committed index ${entry.index} (term ${committedTerm}) with term ${entry.term}`);
-      }
       const known = this.written.get(id);
       if (known === undefined) {
         this.written.set(id, { prevTerm: prevTerm ?? -1, key });

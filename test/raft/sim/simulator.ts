@@ -69,7 +69,8 @@ type SimEvent =
   | { kind: 'snapshotReport'; host: Host; incarnation: number; to: NodeId; ok: boolean }
   | { kind: 'client' }
   | { kind: 'read' }
-  | { kind: 'chaos' };
+  | { kind: 'chaos' }
+  | { kind: 'churn'; host: Host; incarnation: number };
 
 interface Proposal {
   commandId: number;
@@ -118,6 +119,8 @@ export class Simulation {
   private readonly fsyncMsMax: number;
   private readonly maxEntriesPerAppend: number;
   private readonly traceEventsMax: number;
+  /** Chance that a newly elected leader is crashed or isolated moments later (leader churn). */
+  private readonly leaderChurnRate: number;
   private steps = 0;
   private settleSteps = 0;
 
@@ -129,6 +132,7 @@ export class Simulation {
     this.fsyncMsMax = this.prng.range(1, 30);
     this.maxEntriesPerAppend = this.prng.pick([1, 2, 4, 16, 64]);
     this.traceEventsMax = options.traceEvents ?? TRACE_EVENTS_DEFAULT;
+    this.leaderChurnRate = this.prng.pick([0, 0.1, 0.3, 0.6]);
     this.bugs = options.plantBug === undefined ? {} : { [options.plantBug]: true };
     const voters: NodeId[] = [];
     for (let i = 1; i <= options.nodes; i++) voters.push(`n${i}`);
@@ -209,6 +213,17 @@ export class Simulation {
       case 'chaos':
         if (this.chaosEnabled) this.onChaos();
         break;
+      case 'churn':
+        if (this.chaosEnabled && event.host.alive && event.host.incarnation === event.incarnation) {
+          if (this.prng.chance(0.5)) {
+            this.crash(event.host);
+          } else {
+            this.network.partition([event.host.id], this.hosts.filter((h) => h !== event.host).map((h) => h.id));
+            this.count('isolateLeader');
+            this.note(`isolate new leader ${event.host.id}`);
+          }
+        }
+        break;
     }
     this.checkStep();
   }
@@ -223,6 +238,9 @@ export class Simulation {
         if (!host.wasLeader) {
           const log = host.core.log;
           this.checker.newLeader(host.id, log.firstIndex(), (i) => log.term(i));
+          if (this.chaosEnabled && this.prng.chance(this.leaderChurnRate)) {
+            this.queue.schedule(this.prng.range(0, 40), { kind: 'churn', host, incarnation: host.incarnation });
+          }
         }
       }
       host.wasLeader = isLeader;
@@ -405,6 +423,14 @@ export class Simulation {
       if (host !== undefined) this.crash(host);
     } else if (roll < 18 + (dead.length > 0 ? 27 : 0)) {
       if (dead.length > 0) this.restart(this.prng.pick(dead));
+    } else if (roll < 50) {
+      // Isolate the leader: it keeps accepting proposals it cannot commit until CheckQuorum
+      // deposes it, leaving a divergent tail behind (the setting of the paper's Figure 8).
+      const leader = this.leaderHost();
+      if (leader === undefined) return;
+      this.network.partition([leader.id], this.hosts.filter((h) => h !== leader).map((h) => h.id));
+      this.count('isolateLeader');
+      this.note(`isolate leader ${leader.id}`);
     } else if (roll < 55) {
       const ids = this.shuffledIds();
       const cut = this.prng.range(1, ids.length - 1);
@@ -657,6 +683,7 @@ function describeEvent(event: SimEvent): string {
     case 'read':
       return 'client read';
     case 'chaos':
+    case 'churn':
       return '';
     case 'deliver':
       return `deliver ${describeMessage(event.message)}`;
