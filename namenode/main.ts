@@ -1,11 +1,16 @@
-// Starts one namenode: opens its namespace in the data folder, builds the namesystem over the
-// namespace log, and serves HTTP. Used by `dfs namenode` and by tests.
+// Starts one namenode: its namespace (SQLite) in the data folder, the Raft group that orders every
+// change to it (a group of one for a single namenode), the namesystem over both, and the HTTP
+// server. Used by `dfs namenode` and by tests.
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { createLogger } from '../shared/logger.js';
+import { DfsError } from '../shared/errors.js';
 import {
   BLOCK_SIZE_BYTES_DEFAULT,
   DEAD_AFTER_MS_DEFAULT,
@@ -16,21 +21,34 @@ import {
 } from '../shared/constants.js';
 import { NamespaceStore } from './namespace/store.js';
 import { NamespaceStateMachine } from './namespace/apply.js';
-import { LocalNamespaceLog } from './namespace-log.js';
 import { DatanodeManager } from './datanodes/datanode-manager.js';
 import { Namesystem, namesystemDefaults } from './namesystem.js';
 import { buildNamenodeServer } from './server.js';
+import { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
+import { CLUSTER_SECRET_HEADER } from './raft-group/peer-transport.js';
 
 export interface NamenodeOptions {
   host?: string;
+  /** 0 picks a free port. */
   port?: number;
   dataDir: string;
+  /** URL peers and clients use to reach this namenode; default http://host:port. */
+  advertisedUrl?: string;
+  /** URLs of every namenode of the group, this one included; default just this one. */
+  peers?: string[];
+  /** Create a new group from `peers` when this node's folder is empty (instead of joining one). */
+  bootstrap?: boolean;
+  /** Shared secret peers present to each other; required when there is more than one namenode. */
+  clusterSecret?: string;
   clusterId?: string;
   defaultReplication?: number;
   defaultBlockSize?: number;
   heartbeatIntervalMs?: number;
   staleAfterMs?: number;
   deadAfterMs?: number;
+  raftTickMs?: number;
+  raftElectionTicks?: number;
+  snapshotEveryEntries?: number;
   /** The HDFS superuser: owner of `/`. Defaults to the user running the namenode. */
   superuser?: string;
   logger?: Logger;
@@ -43,24 +61,55 @@ export interface RunningNamenode {
   close(): Promise<void>;
 }
 
+const JOIN_RETRY_MS = 500;
+
 export async function startNamenode(options: NamenodeOptions): Promise<RunningNamenode> {
   const host = options.host ?? '127.0.0.1';
+  const port = options.port === 0 ? await freePort(host) : (options.port ?? NAMENODE_HTTP_PORT_DEFAULT);
+  const url = (options.advertisedUrl ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const peers = (options.peers ?? [url]).map((peer) => peer.replace(/\/+$/, ''));
+  if (!peers.includes(url)) throw new DfsError('IllegalArgument', `--peers must include this namenode's own URL ${url}`);
+  if (peers.length > 1 && !options.clusterSecret) {
+    throw new DfsError('IllegalArgument', 'A namenode group needs a cluster secret: set DFS_CLUSTER_SECRET or --cluster-secret-file');
+  }
+  const secret = options.clusterSecret ?? randomBytes(24).toString('hex');
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS_DEFAULT;
   mkdirSync(options.dataDir, { recursive: true });
+  const raftDir = join(options.dataDir, 'raft');
+  const fresh = !existsSync(raftDir);
+  const bootstrap = fresh && (options.bootstrap === true || (peers.length === 1 && options.bootstrap !== false));
+  const id = nodeId(options.dataDir, url, bootstrap);
+  const logger = options.logger ?? createLogger({ component: 'namenode', nodeId: url });
+
   const store = new NamespaceStore(join(options.dataDir, 'namespace.sqlite'));
   const stateMachine = new NamespaceStateMachine(store);
-  const log = new LocalNamespaceLog(stateMachine);
-  const namenodeId = `nn-${options.port ?? NAMENODE_HTTP_PORT_DEFAULT}`;
-  const logger = options.logger ?? createLogger({ component: 'namenode', nodeId: namenodeId });
   const datanodes = new DatanodeManager({
     staleAfterMs: options.staleAfterMs ?? Math.max(STALE_AFTER_MS_DEFAULT, 10 * heartbeatIntervalMs),
     deadAfterMs: options.deadAfterMs ?? DEAD_AFTER_MS_DEFAULT,
   });
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+  let namesystem: Namesystem | undefined;
+  const raft = await RaftNamespaceLog.open({
+    id,
+    raftDir,
+    stateMachine,
+    bootstrapVoters: bootstrap ? peers.map((peer) => `${peer}#0`) : undefined,
+    secret,
+    dispatcher,
+    logger,
+    tickMs: options.raftTickMs,
+    electionTicks: options.raftElectionTicks,
+    snapshotEveryEntries: options.snapshotEveryEntries,
+    onLeaderReady: async () => {
+      if (!namesystem) throw new DfsError('Unavailable', 'namenode still starting');
+      await namesystem.becomeLeader();
+    },
+  });
   const superuser = options.superuser ?? userInfo().username;
-  const namesystem = new Namesystem(
+  namesystem = new Namesystem(
     store,
     stateMachine,
-    log,
+    raft,
     datanodes,
     {
       ...namesystemDefaults(superuser),
@@ -70,21 +119,76 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     },
     logger,
   );
-  await namesystem.becomeLeader();
-  const app = await buildNamenodeServer({ namesystem, namenodeId, heartbeatIntervalMs, startedAtMs: Date.now(), logger });
-  await app.listen({ host, port: options.port ?? NAMENODE_HTTP_PORT_DEFAULT });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const url = `http://${host}:${port}`;
-  logger.info({ url, dataDir: options.dataDir, appliedIndex: stateMachine.appliedIndex }, 'namenode started');
+  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger });
+  await app.listen({ host, port });
+  logger.info({ url, id, dataDir: options.dataDir, peers, appliedIndex: stateMachine.appliedIndex }, 'namenode started');
+
+  let joining: NodeJS.Timeout | null = null;
+  if (!bootstrap && raft.status().conf.voters.length === 0) {
+    // An empty folder outside a new cluster: ask the group to take this node in.
+    const askToJoin = async () => {
+      if (raft.status().lead !== null || raft.status().conf.voters.includes(id)) return;
+      for (const peer of peers.filter((p) => p !== url)) {
+        try {
+          const response = await fetch(`${peer}/rpc/v1/raft/join`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', [CLUSTER_SECRET_HEADER]: secret },
+            body: JSON.stringify({ id }),
+          });
+          if (response.ok) {
+            logger.info({ via: peer }, 'joined the namenode group');
+            return;
+          }
+        } catch {
+          // try the next peer
+        }
+      }
+      joining = setTimeout(() => void askToJoin(), JOIN_RETRY_MS);
+    };
+    void askToJoin();
+  }
+
   return {
-    id: namenodeId,
+    id,
     url,
     namesystem,
     async close() {
+      if (joining) clearTimeout(joining);
       await app.close();
-      await log.close();
+      await raft.close();
+      await dispatcher.close();
       store.close();
     },
   };
+}
+
+/**
+ * This namenode's Raft id, `<url>#<incarnation>`, fixed when its folder is created. Founding
+ * members use incarnation 0 so they can name each other in advance; a node that starts from an
+ * empty folder later gets a fresh incarnation, so it can never be mistaken for the member it
+ * replaces (which may have voted in terms the new one cannot remember).
+ */
+function nodeId(dataDir: string, url: string, bootstrap: boolean): string {
+  const file = join(dataDir, 'node-id');
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (!stored.startsWith(`${url}#`)) {
+      throw new DfsError('IllegalArgument', `This data folder belongs to namenode ${stored}, not ${url}; start it with that address or use an empty folder`);
+    }
+    return stored;
+  }
+  const id = `${url}#${bootstrap ? '0' : randomBytes(4).toString('hex')}`;
+  writeFileSync(file, id + '\n');
+  return id;
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }

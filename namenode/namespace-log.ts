@@ -16,6 +16,8 @@ export interface NamespaceLog {
   /** True when this node may accept writes now. */
   readonly isLeader: boolean;
   readonly role: NamenodeRole;
+  /** Base URL of the namenode that currently accepts writes, when known and not this one. */
+  readonly leaderUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export class LocalNamespaceLog implements NamespaceLog {
   private flushScheduled = false;
   readonly isLeader = true;
   readonly role = 'standalone' as const;
+  readonly leaderUrl = null;
 
   constructor(private readonly stateMachine: NamespaceStateMachine) {}
 

@@ -1,5 +1,5 @@
 // Assembles the namenode's HTTP server: one fastify plugin per surface (client RPC, datanode RPC,
-// status), sharing the error mapping to Hadoop's RemoteException.
+// status, Raft peers, Raft administration), sharing the error mapping to Hadoop's RemoteException.
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -9,9 +9,16 @@ import type { Namesystem } from './namesystem.js';
 import { clientRpcRoutes } from './routes/client-rpc.js';
 import { datanodeRpcRoutes } from './routes/datanode-rpc.js';
 import { statusRoutes } from './routes/status.js';
+import { raftAdminRoutes } from './routes/raft-admin.js';
+import { peerRoutes } from './raft-group/peer-routes.js';
+import type { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
 
 export interface NamenodeServerOptions {
   namesystem: Namesystem;
+  raft: RaftNamespaceLog;
+  secret: string;
+  superuser: string;
+  url: string;
   namenodeId: string;
   heartbeatIntervalMs: number;
   startedAtMs: number;
@@ -28,5 +35,7 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
   await app.register(statusRoutes, { namesystem: options.namesystem, namenodeId: options.namenodeId, startedAtMs: options.startedAtMs });
+  await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url });
+  await app.register(peerRoutes, { raft: options.raft, secret: options.secret });
   return app;
 }

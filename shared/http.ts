@@ -13,7 +13,9 @@ export function installErrorHandlers(app: FastifyInstance): void {
     // Fastify's own 4xx (body too large, malformed JSON, bad content type) keep their status.
     const fastifyStatus = (error as Partial<FastifyError>).statusCode;
     const status = !(error instanceof DfsError) && fastifyStatus && fastifyStatus < 500 ? fastifyStatus : dfsError.status;
-    if (status >= 500) req.log.error({ err: error }, 'request failed');
+    // 503 means "retry, possibly elsewhere" (no leader yet, shutting down): expected, not a fault.
+    if (status >= 500 && status !== 503) req.log.error({ err: error }, 'request failed');
+    else if (status === 503) req.log.info({ reason: dfsError.message }, 'request deferred');
     else req.log.debug({ err: error }, 'request rejected');
     void reply.code(status).type('application/json').send(dfsError.toRemoteException());
   });

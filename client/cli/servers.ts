@@ -2,7 +2,8 @@
 // cluster as child processes with one folder per node (nn<i>/, dn<i>/) under one data folder.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -38,6 +39,12 @@ export const byteSize = (value: string): number => {
   return Number(match[1]) * unit;
 };
 
+/** The cluster secret from a file, else from DFS_CLUSTER_SECRET. */
+function readClusterSecret(file: string | undefined): string | undefined {
+  if (file) return readFileSync(file, 'utf8').trim();
+  return process.env.DFS_CLUSTER_SECRET || undefined;
+}
+
 /** Stops `close` on SIGINT/SIGTERM, once, then exits. */
 function closeOnSignals(close: () => Promise<void>): void {
   let closing = false;
@@ -59,24 +66,38 @@ function closeOnSignals(close: () => Promise<void>): void {
 export function registerServerCommands(program: Command): void {
   program
     .command('namenode')
-    .description('Start a namenode (namespace metadata server)')
+    .description('Start a namenode (namespace metadata server); several form a Raft group')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'HTTP port', int, NAMENODE_HTTP_PORT_DEFAULT)
-    .option('--data <dir>', 'data folder for the namespace', './data/nn1')
+    .option('--port <port>', 'HTTP port (0: any free port)', int, NAMENODE_HTTP_PORT_DEFAULT)
+    .option('--data <dir>', 'data folder for the namespace and the Raft log', './data/nn1')
+    .option('--advertised-url <url>', 'URL peers and clients use to reach this namenode (default http://host:port)')
+    .option('--peers <urls>', 'URLs of every namenode of the group, this one included, comma-separated')
+    .option('--bootstrap', 'found a new group from --peers when the data folder is empty (otherwise an empty node joins the group)')
+    .option('--cluster-secret-file <file>', 'file holding the secret namenodes present to each other (or set DFS_CLUSTER_SECRET)')
     .option('--block-size <bytes>', 'default block size (e.g. 128m)', byteSize, BLOCK_SIZE_BYTES_DEFAULT)
     .option('--replication <n>', 'default replication', int, REPLICATION_DEFAULT)
     .option('--heartbeat-interval <seconds>', 'expected datanode heartbeat interval', seconds)
     .option('--dead-after <seconds>', 'declare a silent datanode dead after this long', seconds)
+    .option('--snapshot-entries <n>', 'take a namespace snapshot and compact the Raft log every n entries', int)
+    .option('--raft-tick <ms>', 'Raft tick; elections time out after 10 to 20 ticks', int)
+    .option('--stale-after <seconds>', 'read a silent datanode last and give it no new blocks after this long (default max(30 s, 10 heartbeats))', seconds)
     .option('--cluster-id <id>', 'cluster id written when the namespace is formatted', 'dfs-local')
     .action(async (opts) => {
       const namenode = await startNamenode({
         host: opts.host,
         port: opts.port,
         dataDir: resolve(opts.data),
+        advertisedUrl: opts.advertisedUrl,
+        peers: opts.peers ? String(opts.peers).split(',') : undefined,
+        bootstrap: opts.bootstrap,
+        clusterSecret: readClusterSecret(opts.clusterSecretFile),
         defaultBlockSize: opts.blockSize,
         defaultReplication: opts.replication,
         heartbeatIntervalMs: opts.heartbeatInterval,
         deadAfterMs: opts.deadAfter,
+        staleAfterMs: opts.staleAfter,
+        snapshotEveryEntries: opts.snapshotEntries,
+        raftTickMs: opts.raftTick,
         clusterId: opts.clusterId,
       });
       closeOnSignals(() => namenode.close());
@@ -93,6 +114,9 @@ export function registerServerCommands(program: Command): void {
     .option('--heartbeat-interval <seconds>', 'heartbeat interval', seconds)
     .option('--capacity <bytes>', 'cap the capacity this datanode reports and uses (e.g. 10g)', byteSize)
     .option('--reserved <bytes>', 'space kept free on each volume (e.g. 1g)', byteSize)
+    .option('--rack <label>', 'rack label for rack-aware placement', '/default-rack')
+    .option('--scan-rate <bytes>', 'block scanner: bytes verified per second at most (e.g. 1m)', byteSize)
+    .option('--scan-period <seconds>', 'block scanner: re-verify each replica this often (default 3 weeks)', seconds)
     .action(async (opts) => {
       const datanode = await startDatanode({
         host: opts.host,
@@ -103,6 +127,9 @@ export function registerServerCommands(program: Command): void {
         heartbeatIntervalMs: opts.heartbeatInterval,
         capacityBytes: opts.capacity,
         reservedBytes: opts.reserved,
+        rack: opts.rack,
+        scanRateBytesPerSecond: opts.scanRate,
+        scanPeriodMs: opts.scanPeriod,
       });
       closeOnSignals(() => datanode.close());
     });
@@ -111,7 +138,7 @@ export function registerServerCommands(program: Command): void {
     .command('cluster')
     .description('Start a local cluster: namenodes and datanodes as child processes under one data folder')
     .option('--data <dir>', 'data folder; each node keeps its files in nn<i>/ or dn<i>/', './data')
-    .option('--namenodes <n>', 'number of namenodes', int, 1)
+    .option('--namenodes <n>', 'number of namenodes (a Raft group; 3 or 5 survive 1 or 2 failures)', int, 3)
     .option('--datanodes <n>', 'number of datanodes', int, 3)
     .option('--namenode-port <port>', 'first namenode port (one more per further namenode)', int, NAMENODE_HTTP_PORT_DEFAULT)
     .option('--datanode-port <port>', 'first datanode port (one more per further datanode)', int, DATANODE_HTTP_PORT_DEFAULT)
@@ -148,18 +175,23 @@ interface ClusterOptions {
 
 async function runCluster(options: ClusterOptions): Promise<void> {
   const log = createLogger({ component: 'cluster' });
-  if (options.namenodes !== 1) {
-    // Several namenodes need the Raft group; until it lands a second namenode would be a split brain.
-    throw new Error('this build runs exactly one namenode (--namenodes 1); a replicated namenode group needs Raft');
-  }
+  if (options.namenodes < 1) throw new Error('--namenodes must be at least 1');
   if (options.datanodes < 1) throw new Error('--datanodes must be at least 1');
+  mkdirSync(options.dataDir, { recursive: true });
+  const secretFile = join(options.dataDir, 'cluster-secret');
+  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  // A brand-new cluster founds its namenode group; afterwards a namenode with an empty folder rejoins it.
+  const isNewCluster = Array.from({ length: options.namenodes }, (_, i) => join(options.dataDir, `nn${i + 1}`, 'raft')).every((dir) => !existsSync(dir));
   const children: Array<{ name: string; child: ChildProcess }> = [];
   let stopping = false;
   const spawnNode = (name: string, args: string[]) => {
     const dir = join(options.dataDir, name);
     mkdirSync(dir, { recursive: true });
     const logFile = createWriteStream(join(dir, `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [CLI_ENTRY, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+      env: { ...process.env, DFS_CLUSTER_SECRET: readClusterSecret(secretFile) },
+    });
     child.stderr!.pipe(logFile);
     child.on('exit', (code, signal) => {
       if (!stopping) log.error({ node: name, code, signal }, `${name} exited unexpectedly; see ${join(dir, `${name}.log`)}`);
@@ -167,12 +199,12 @@ async function runCluster(options: ClusterOptions): Promise<void> {
     children.push({ name, child });
   };
 
-  const namenodeUrls: string[] = [];
+  const namenodeUrls = Array.from({ length: options.namenodes }, (_, i) => `http://127.0.0.1:${options.namenodePort + i}`);
   for (let i = 1; i <= options.namenodes; i++) {
     const port = options.namenodePort + i - 1;
-    namenodeUrls.push(`http://127.0.0.1:${port}`);
     spawnNode(`nn${i}`, [
       'namenode', '--port', String(port), '--data', join(options.dataDir, `nn${i}`),
+      '--peers', namenodeUrls.join(','), ...(isNewCluster ? ['--bootstrap'] : []),
       '--block-size', String(options.blockSize), '--replication', String(options.replication),
       ...(options.heartbeatIntervalMs ? ['--heartbeat-interval', String(options.heartbeatIntervalMs / 1000)] : []),
       ...(options.deadAfterMs ? ['--dead-after', String(options.deadAfterMs / 1000)] : []),
@@ -204,7 +236,7 @@ async function runCluster(options: ClusterOptions): Promise<void> {
   closeOnSignals(stopAll);
 
   try {
-    await waitForDatanodes(namenodeUrls[0], options.datanodes);
+    await waitForCluster(namenodeUrls[0], options.datanodes);
   } catch (error) {
     await stopAll();
     throw error;
@@ -223,13 +255,20 @@ async function runCluster(options: ClusterOptions): Promise<void> {
   console.log(lines.join('\n'));
 }
 
-async function waitForDatanodes(namenodeUrl: string, count: number): Promise<void> {
+/** Waits until the namespace answers (a leader is elected and has formatted it) and `count` datanodes are live. */
+async function waitForCluster(namenodeUrl: string, count: number): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     try {
       const response = await request(`${namenodeUrl}/rpc/v1/admin/report`);
       const report = (await response.body.json()) as { totals?: { live: number } };
-      if (response.statusCode === 200 && (report.totals?.live ?? 0) >= count) return;
+      const root = await request(`${namenodeUrl}/rpc/v1/client/getFileInfo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path: '/' }),
+      });
+      await root.body.dump();
+      if (response.statusCode === 200 && root.statusCode === 200 && (report.totals?.live ?? 0) >= count) return;
     } catch {
       // not listening yet
     }

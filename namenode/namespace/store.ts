@@ -2,6 +2,7 @@
 // function (writes) and the read path use these; nothing else touches SQL.
 
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { migrate, ROOT_INODE_ID, INODE_DIRECTORY } from './schema.js';
 import { pathComponents } from '../../shared/paths.js';
 import { DfsError } from '../../shared/errors.js';
@@ -34,17 +35,46 @@ export interface BlockRow {
 export type StateKey = 'applied_index' | 'applied_term' | 'inode_id_high' | 'block_id_high' | 'gen_stamp_high' | 'cluster_id' | 'superuser' | 'supergroup';
 
 export class NamespaceStore {
-  readonly db: Db;
-  private readonly statements: SqlStatements;
+  private database: Db;
+  private statements: SqlStatements;
 
-  constructor(file: string) {
-    this.db = new Database(file);
-    // WAL with synchronous=FULL: a committed apply transaction is on disk before it is acknowledged.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = OFF');
-    migrate(this.db);
-    this.statements = prepareStatements(this.db);
+  constructor(readonly file: string) {
+    this.database = openDatabase(file);
+    this.statements = prepareStatements(this.database);
+  }
+
+  get db(): Db {
+    return this.database;
+  }
+
+  /**
+   * Writes a consistent copy of the namespace (as of the last committed transaction) to `target`:
+   * the bytes of a Raft snapshot.
+   */
+  copyTo(target: string): void {
+    rmSync(target, { force: true });
+    this.database.prepare('VACUUM INTO ?').run(target);
+  }
+
+  /**
+   * Replaces the whole namespace with a snapshot's copy (a follower installing the leader's
+   * snapshot). The copy is staged beside the database and renamed over it, so a crash leaves
+   * either the old or the new namespace, never a mix; the Raft log replays the rest.
+   */
+  replaceWith(snapshotFile: string, position: { index: number; term: number }): void {
+    const staged = `${this.file}.installing`;
+    copyFileSync(snapshotFile, staged);
+    const fd = openSync(staged, 'r+');
+    fsyncSync(fd);
+    closeSync(fd);
+    this.database.close();
+    rmSync(`${this.file}-wal`, { force: true });
+    rmSync(`${this.file}-shm`, { force: true });
+    renameSync(staged, this.file);
+    this.database = openDatabase(this.file);
+    this.statements = prepareStatements(this.database);
+    this.setState('applied_index', position.index);
+    this.setState('applied_term', position.term);
   }
 
   get sql(): SqlStatements {
@@ -52,7 +82,7 @@ export class NamespaceStore {
   }
 
   close(): void {
-    this.db.close();
+    this.database.close();
   }
 
   getState(key: StateKey): number | string | undefined {
@@ -129,6 +159,16 @@ export class NamespaceStore {
 }
 
 export const toExtendedBlock = (row: BlockRow): ExtendedBlock => ({ blockId: row.id, genStamp: row.gen_stamp, numBytes: row.num_bytes });
+
+function openDatabase(file: string): Db {
+  const db = new Database(file);
+  // WAL with synchronous=FULL: a committed apply transaction is on disk before it is acknowledged.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = OFF');
+  migrate(db);
+  return db;
+}
 
 const STATEMENT_SQL = {
   getState: 'SELECT value FROM state WHERE key = ?',

@@ -4,8 +4,12 @@
 import type { FastifyInstance } from 'fastify';
 import { ClientRpc, type ClientMethod } from '../../shared/protocol.js';
 import { DfsError } from '../../shared/errors.js';
-import { parseInput } from '../../shared/http.js';
+import { parseInput, postJson } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
+
+/** Methods that change the namespace or the leader's soft state: only the leader runs them. */
+const LEADER_METHODS: ReadonlySet<ClientMethod> = new Set(['mkdirs', 'create', 'addBlock', 'complete', 'delete', 'rename', 'renewLease']);
+const FORWARDED_HEADER = 'x-dfs-forwarded-by';
 
 export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem }): Promise<void> {
   const { namesystem } = options;
@@ -20,13 +24,24 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
     rename: (r) => namesystem.rename(r),
     getBlockLocations: (r) => namesystem.getBlockLocations(r),
     renewLease: (r) => namesystem.renewLease(r),
+    updatePipeline: (r) => namesystem.updatePipeline(r),
+    setReplication: (r) => namesystem.setReplication(r),
   };
 
-  app.post<{ Params: { method: string } }>('/rpc/v1/client/:method', async (request) => {
+  app.post<{ Params: { method: string } }>('/rpc/v1/client/:method', async (request, reply) => {
     const method = request.params.method;
     if (!Object.hasOwn(ClientRpc, method)) throw new DfsError('UnsupportedOperation', `Unknown client method: ${method}`);
     const spec = ClientRpc[method as ClientMethod];
     const input = parseInput(spec.request, request.body ?? {}, `${method} request`);
+    if (LEADER_METHODS.has(method as ClientMethod) && !namesystem.log.isLeader) {
+      // Any namenode accepts any request: a follower forwards writes to the leader it knows.
+      const leader = namesystem.log.leaderUrl;
+      if (!leader || request.headers[FORWARDED_HEADER]) {
+        throw new DfsError('Unavailable', leader ? 'Leadership is changing; retry' : 'No namenode leader is elected yet; retry', { leader });
+      }
+      reply.header('x-dfs-leader', leader);
+      return postJson(`${leader}/rpc/v1/client/${method}`, request.body, spec.response, { headers: { [FORWARDED_HEADER]: '1' } });
+    }
     return handlers[method as ClientMethod](input as never);
   });
 }

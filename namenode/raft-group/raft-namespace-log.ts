@@ -1,0 +1,482 @@
+// The namespace log of a replicated namenode: drives the pure Raft core with real time (a ticker),
+// durable storage (RaftStorage: one fsync per Ready) and the HTTP peer transport, and applies
+// committed entries through the one namespace apply function. Proposals resolve once their entry
+// is committed by a majority and applied here; reads wait for a ReadIndex round.
+
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { DfsError } from '../../shared/errors.js';
+import { assert } from '../../shared/assert.js';
+import { RaftNode, decodeConfChange, type ConfChange, type Message, type RaftStatus, type Ready, type SnapshotToInstall } from '../raft/core/index.js';
+import { RaftStorage, SnapshotStore, type IncomingSnapshot } from '../raft/storage/index.js';
+import { EntryType, type Entry, type SnapshotMetadata } from '../raft/types.js';
+import type { NamespaceStateMachine, CommittedCommand } from '../namespace/apply.js';
+import type { ApplyOutcome, NamespaceCommand } from '../namespace/commands.js';
+import type { NamespaceLog, NamenodeRole } from '../namespace-log.js';
+import type { Dispatcher } from 'undici';
+import { PeerTransport } from './peer-transport.js';
+import { peerUrlOf } from './wire.js';
+
+export interface RaftNamespaceLogOptions {
+  /** `<peer url>#<incarnation>`. */
+  id: string;
+  raftDir: string;
+  stateMachine: NamespaceStateMachine;
+  /** For a new cluster: the ids of all initial voters (this node among them). */
+  bootstrapVoters?: string[];
+  secret: string;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  tickMs?: number;
+  electionTicks?: number;
+  /** Take a snapshot (and compact the log) every this many applied entries. */
+  snapshotEveryEntries?: number;
+  /** Called on the leader once it has applied an entry of its own term (all earlier ones applied). */
+  onLeaderReady: () => Promise<void>;
+}
+
+export const RAFT_TICK_MS_DEFAULT = 100;
+export const RAFT_ELECTION_TICKS_DEFAULT = 10;
+export const SNAPSHOT_EVERY_ENTRIES_DEFAULT = 10_000;
+/** Entries kept in the log behind a snapshot, so briefly lagging followers catch up without one. */
+const LOG_ENTRIES_RETAINED_BEHIND_SNAPSHOT = 1_000;
+const PROPOSAL_TIMEOUT_MS = 15_000;
+const READ_INDEX_TIMEOUT_MS = 5_000;
+/** A learner within this many entries of the leader's log is promoted to voter. */
+const LEARNER_CATCH_UP_ENTRIES = 50;
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+interface PendingProposal {
+  term: number;
+  resolve: (outcome: ApplyOutcome) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface PendingRead {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class RaftNamespaceLog implements NamespaceLog {
+  readonly id: string;
+  private node!: RaftNode;
+  private storage!: RaftStorage;
+  private transport!: PeerTransport;
+  private ticker: NodeJS.Timeout | null = null;
+  private readonly proposals = new Map<number, PendingProposal>();
+  /** Reads waiting for the next ReadIndex round, and rounds in flight by context. */
+  private readsWaitingForRound: PendingRead[] = [];
+  private readonly readRounds = new Map<string, { reads: PendingRead[]; timer: NodeJS.Timeout }>();
+  private readonly readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
+  private readRoundCounter = 0;
+  private roleNow: NamenodeRole = 'follower';
+  private leaderReadyTerm = 0;
+  private loopRunning = false;
+  private loopRequested = false;
+  private storageChain: Promise<unknown> = Promise.resolve();
+  private snapshotIndex = 0;
+  private closed = false;
+  private fatalError: Error | null = null;
+
+  private constructor(private readonly options: RaftNamespaceLogOptions) {
+    this.id = options.id;
+  }
+
+  static async open(options: RaftNamespaceLogOptions): Promise<RaftNamespaceLog> {
+    const log = new RaftNamespaceLog(options);
+    await log.start();
+    return log;
+  }
+
+  private get stateMachine(): NamespaceStateMachine {
+    return this.options.stateMachine;
+  }
+
+  private async start(): Promise<void> {
+    const { raftDir, logger } = this.options;
+    const fresh = !SnapshotStore.open({ dir: join(raftDir, 'snap'), logger }).latest() && !existsNonEmpty(join(raftDir, 'log'));
+    if (fresh && this.options.bootstrapVoters) await this.bootstrap(this.options.bootstrapVoters);
+    this.storage = await RaftStorage.open({ dir: raftDir, logger });
+    const initial = this.storage.initialState();
+    const snapshot: SnapshotMetadata = initial.snapshot ?? { index: 0, term: 0, conf: { voters: [], learners: [] } };
+    if (initial.hardState.term < snapshot.term) {
+      // A founding snapshot (or one installed before the hard state was written): the term and
+      // commit it implies become durable before the node takes part in any election.
+      initial.hardState = { term: snapshot.term, vote: null, commit: Math.max(initial.hardState.commit, snapshot.index) };
+      await this.storage.save({ hardState: initial.hardState });
+    }
+    this.snapshotIndex = snapshot.index;
+    if (this.stateMachine.appliedIndex < snapshot.index) this.restoreStateMachine(snapshot);
+    this.transport = new PeerTransport({
+      secret: this.options.secret,
+      dispatcher: this.options.dispatcher,
+      logger,
+      latestSnapshot: () => this.storage.latestSnapshot(),
+      onSnapshotSent: (to, ok) => {
+        this.node.reportSnapshot(to, ok);
+        this.requestLoop();
+      },
+    });
+    this.node = new RaftNode({
+      id: this.id,
+      storage: this.storage,
+      hardState: initial.hardState,
+      snapshot,
+      snapshotRef: `${snapshot.index}-${snapshot.term}`,
+      applied: Math.max(this.stateMachine.appliedIndex, snapshot.index),
+      random: Math.random,
+      electionTicks: this.options.electionTicks ?? RAFT_ELECTION_TICKS_DEFAULT,
+      heartbeatTicks: 1,
+      preVote: true,
+      checkQuorum: true,
+    });
+    logger.info({ id: this.id, conf: snapshot.conf, applied: this.stateMachine.appliedIndex, lastIndex: this.storage.lastIndex(), fresh }, 'raft node started');
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.promoteCaughtUpLearners();
+      this.requestLoop();
+    }, this.options.tickMs ?? RAFT_TICK_MS_DEFAULT);
+    this.requestLoop();
+  }
+
+  /** Writes the initial snapshot of a new cluster: an empty namespace at index 1 naming the voters. */
+  private async bootstrap(voters: string[]): Promise<void> {
+    const { raftDir, logger } = this.options;
+    mkdirSync(raftDir, { recursive: true });
+    const meta: SnapshotMetadata = { index: 1, term: 1, conf: { voters: [...voters].sort(), learners: [] } };
+    const staged = join(raftDir, 'bootstrap.sqlite');
+    this.stateMachine.store.copyTo(staged);
+    await SnapshotStore.open({ dir: join(raftDir, 'snap'), logger }).save(meta, (dataPath) => copyFile(staged, dataPath));
+    rmSync(staged, { force: true });
+    logger.info({ voters: meta.conf.voters }, 'bootstrapped a new raft group');
+  }
+
+  private restoreStateMachine(meta: SnapshotMetadata): void {
+    const info = this.storage.latestSnapshot();
+    assert(info && info.meta.index === meta.index, `snapshot ${meta.index} to restore is not the latest on disk`);
+    this.stateMachine.store.replaceWith(info.dataPath, { index: meta.index, term: meta.term });
+    this.options.logger.info({ index: meta.index, term: meta.term }, 'namespace restored from snapshot');
+  }
+
+  // ---- NamespaceLog ---------------------------------------------------------------------------
+
+  get role(): NamenodeRole {
+    return this.roleNow;
+  }
+
+  get isLeader(): boolean {
+    return this.roleNow === 'leader' && this.leaderReadyTerm === this.node.currentTerm();
+  }
+
+  get leaderId(): string | null {
+    return this.node.currentLeader();
+  }
+
+  get leaderUrl(): string | null {
+    const leader = this.node.currentLeader();
+    return leader && leader !== this.id ? peerUrlOf(leader) : null;
+  }
+
+  status(): RaftStatus {
+    return this.node.status();
+  }
+
+  submit(command: NamespaceCommand): Promise<ApplyOutcome> {
+    this.throwIfFailed();
+    // Readiness (the leader's own no-op applied) is checked by the namesystem; a leader preparing
+    // itself may already submit (the format command of a new cluster).
+    if (this.roleNow !== 'leader') return Promise.reject(new DfsError('NotLeader', 'This namenode is not the leader', { leader: this.leaderId }));
+    const result = this.node.propose(textEncoder.encode(JSON.stringify(command)));
+    if (!result.accepted) {
+      const kind = result.reason === 'overloaded' ? 'Unavailable' : 'NotLeader';
+      return Promise.reject(new DfsError(kind, `Proposal refused: ${result.reason}`, { leader: result.leader }));
+    }
+    this.requestLoop();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.proposals.delete(result.index);
+        reject(new DfsError('Unavailable', `Not committed within ${PROPOSAL_TIMEOUT_MS} ms (index ${result.index})`, { index: result.index }));
+      }, PROPOSAL_TIMEOUT_MS);
+      this.proposals.set(result.index, { term: result.term, resolve, reject, timer });
+    });
+  }
+
+  readBarrier(): Promise<void> {
+    this.throwIfFailed();
+    return new Promise((resolve, reject) => {
+      this.readsWaitingForRound.push({ resolve, reject });
+      this.startReadRound();
+    });
+  }
+
+  /** One ReadIndex round at a time; reads that arrive meanwhile share the next round. */
+  private startReadRound(): void {
+    if (this.readRounds.size > 0 || this.readsWaitingForRound.length === 0) return;
+    const context = `${this.id}:${++this.readRoundCounter}`;
+    const reads = this.readsWaitingForRound;
+    this.readsWaitingForRound = [];
+    if (!this.node.readIndex(context)) {
+      for (const read of reads) read.reject(new DfsError('Unavailable', 'No leader is known: cannot serve a linearizable read'));
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.readRounds.delete(context);
+      for (const read of reads) read.reject(new DfsError('Unavailable', `Read index not confirmed within ${READ_INDEX_TIMEOUT_MS} ms`));
+      this.startReadRound();
+    }, READ_INDEX_TIMEOUT_MS);
+    this.readRounds.set(context, { reads, timer });
+    this.requestLoop();
+  }
+
+  /** Membership: add a node (as a learner first; promoted once caught up) or remove one. */
+  async changeMembership(change: ConfChange): Promise<void> {
+    if (!this.isLeader) throw new DfsError('NotLeader', 'Membership changes go to the leader', { leader: this.leaderId });
+    const result = this.node.proposeConfChange(change);
+    if (!result.accepted) throw new DfsError('IllegalArgument', `Membership change refused: ${result.reason}${result.detail ? ` (${result.detail})` : ''}`);
+    this.requestLoop();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new DfsError('Unavailable', 'Membership change not committed in time')), PROPOSAL_TIMEOUT_MS);
+      this.proposals.set(result.index, {
+        term: result.term,
+        resolve: () => resolve(),
+        reject,
+        timer,
+      });
+    });
+  }
+
+  transferLeadership(to: string): boolean {
+    const ok = this.node.transferLeadership(to);
+    this.requestLoop();
+    return ok;
+  }
+
+  private promoteCaughtUpLearners(): void {
+    if (!this.isLeader) return;
+    const status = this.node.status();
+    if (!status.progress) return;
+    for (const learner of status.conf.learners) {
+      const progress = status.progress[learner];
+      if (progress && progress.match + LEARNER_CATCH_UP_ENTRIES >= status.lastIndex) {
+        const result = this.node.proposeConfChange({ type: 'promoteLearner', node: learner });
+        if (result.accepted) this.options.logger.info({ node: learner }, 'promoting caught-up learner to voter');
+        return;
+      }
+    }
+  }
+
+  // ---- inputs from peers ----------------------------------------------------------------------
+
+  receive(messages: Message[]): void {
+    if (this.closed) return;
+    for (const message of messages) {
+      if (message.to !== this.id) continue; // addressed to an earlier incarnation of this node
+      this.node.step(message);
+    }
+    this.requestLoop();
+  }
+
+  /** Stages an incoming snapshot durably; the core sees its message only once the bytes are safe. */
+  async receiveSnapshot(message: Message & { type: 'snapshot' }, body: AsyncIterable<Uint8Array>, expected: { sizeBytes: number; crc32c: number }): Promise<void> {
+    if (message.to !== this.id) throw new DfsError('IllegalArgument', `snapshot for ${message.to}, this is ${this.id}`);
+    const latest = this.storage.latestSnapshot();
+    if (latest && latest.meta.index >= message.snapshot.index) {
+      // Nothing newer than what this node holds: let the core answer with where its log stands.
+      for await (const _chunk of body) void _chunk;
+      this.node.step({ ...message, snapshotRef: latest.dataPath });
+      this.requestLoop();
+      return;
+    }
+    const incoming = await this.withStorage(() => this.storage.receiveSnapshot(message.snapshot));
+    try {
+      let offset = 0;
+      for await (const chunk of body) {
+        await (incoming as IncomingSnapshot).write(chunk, offset);
+        offset += chunk.length;
+      }
+      const info = await this.withStorage(() => (incoming as IncomingSnapshot).finish(expected));
+      this.node.step({ ...message, snapshotRef: info.dataPath });
+      this.requestLoop();
+    } catch (error) {
+      (incoming as IncomingSnapshot).abort();
+      throw error;
+    }
+  }
+
+  // ---- the Ready loop -------------------------------------------------------------------------
+
+  private withStorage<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.storageChain.then(task);
+    this.storageChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private requestLoop(): void {
+    if (this.closed || this.fatalError) return;
+    if (this.loopRunning) {
+      this.loopRequested = true;
+      return;
+    }
+    this.loopRunning = true;
+    void this.runLoop();
+  }
+
+  private async runLoop(): Promise<void> {
+    try {
+      do {
+        this.loopRequested = false;
+        while (!this.closed && this.node.hasReady()) await this.handleReady(this.node.ready());
+      } while (this.loopRequested && !this.closed);
+    } catch (error) {
+      this.fail(error as Error);
+    } finally {
+      this.loopRunning = false;
+    }
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    this.transport.send(ready.messages);
+    if (ready.softState) this.onRoleChange(ready.softState.role);
+    if (ready.snapshot) this.installSnapshot(ready.snapshot);
+    if (ready.mustSync) {
+      // Group commit: every entry of this Ready and the hard state share one fsync.
+      await this.withStorage(() => this.storage.save({ hardState: ready.hardState ?? undefined, entries: ready.entries }));
+    }
+    this.transport.send(ready.messagesAfterPersist);
+    if (ready.committedEntries.length > 0) this.applyCommitted(ready.committedEntries);
+    for (const readState of ready.readStates) this.readIndexConfirmed(readState.context, readState.index);
+    this.node.advance();
+    this.serveReadsUpTo(this.stateMachine.appliedIndex);
+    await this.maybeSnapshot();
+  }
+
+  private onRoleChange(role: string): void {
+    const next: NamenodeRole = role === 'leader' ? 'leader' : role === 'learner' ? 'learner' : role === 'follower' ? 'follower' : 'candidate';
+    if (next !== this.roleNow) this.options.logger.info({ role: next, term: this.node.currentTerm(), leader: this.node.currentLeader() }, 'raft role changed');
+    this.roleNow = next;
+  }
+
+  private installSnapshot(snapshot: SnapshotToInstall): void {
+    this.restoreStateMachine(snapshot.metadata);
+    this.snapshotIndex = snapshot.metadata.index;
+    // Proposals at or below the snapshot were decided elsewhere; their callers retry by request id.
+    for (const [index, proposal] of this.proposals) {
+      if (index <= snapshot.metadata.index) {
+        this.proposals.delete(index);
+        clearTimeout(proposal.timer);
+        proposal.reject(new DfsError('Unavailable', 'Superseded by a snapshot; retry'));
+      }
+    }
+  }
+
+  private applyCommitted(entries: Entry[]): void {
+    const applied = this.stateMachine.appliedIndex;
+    const fresh = entries.filter((entry) => entry.index > applied);
+    if (fresh.length === 0) return;
+    const commands: CommittedCommand[] = fresh.map((entry) => ({
+      index: entry.index,
+      term: entry.term,
+      command: entry.type === EntryType.Normal && entry.data.length > 0 ? (JSON.parse(textDecoder.decode(entry.data)) as NamespaceCommand) : null,
+    }));
+    const outcomes = this.stateMachine.applyBatch(commands);
+    fresh.forEach((entry, i) => {
+      if (entry.type === EntryType.ConfChange) this.options.logger.info({ change: decodeConfChange(entry.data), index: entry.index }, 'membership change applied');
+      const proposal = this.proposals.get(entry.index);
+      if (proposal) {
+        this.proposals.delete(entry.index);
+        clearTimeout(proposal.timer);
+        if (proposal.term === entry.term) proposal.resolve(outcomes[i]);
+        else proposal.reject(new DfsError('NotLeader', 'Leadership changed before the request committed; retry'));
+      }
+    });
+    const last = fresh[fresh.length - 1];
+    if (this.roleNow === 'leader' && last.term === this.node.currentTerm() && this.leaderReadyTerm !== last.term) {
+      const term = last.term;
+      void this.options.onLeaderReady().then(
+        () => {
+          if (this.node.currentTerm() === term) this.leaderReadyTerm = term;
+          this.options.logger.info({ term }, 'leader ready: serving writes');
+        },
+        (error: unknown) => this.options.logger.error({ err: error }, 'leader preparation failed'),
+      );
+    }
+  }
+
+  private readIndexConfirmed(context: string, index: number): void {
+    const round = this.readRounds.get(context);
+    if (!round) return;
+    this.readRounds.delete(context);
+    clearTimeout(round.timer);
+    this.readsAwaitingApply.push({ index, reads: round.reads });
+    this.startReadRound();
+  }
+
+  private serveReadsUpTo(applied: number): void {
+    while (this.readsAwaitingApply.length > 0 && this.readsAwaitingApply[0].index <= applied) {
+      for (const read of this.readsAwaitingApply.shift()!.reads) read.resolve();
+    }
+  }
+
+  /** Every `snapshotEveryEntries`, copies the namespace as a snapshot and compacts the log behind it. */
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.stateMachine.appliedIndex;
+    const every = this.options.snapshotEveryEntries ?? SNAPSHOT_EVERY_ENTRIES_DEFAULT;
+    if (applied - this.snapshotIndex < every) return;
+    const staged = join(this.options.raftDir, `snapshot-${applied}.sqlite`);
+    this.stateMachine.store.copyTo(staged);
+    const meta = this.node.compact(applied, `${applied}`);
+    if (!meta) {
+      rmSync(staged, { force: true });
+      return;
+    }
+    this.snapshotIndex = applied;
+    await this.withStorage(async () => {
+      await this.storage.saveSnapshot(meta, (dataPath) => copyFile(staged, dataPath));
+      await this.storage.compact(Math.max(0, applied - LOG_ENTRIES_RETAINED_BEHIND_SNAPSHOT));
+    });
+    rmSync(staged, { force: true });
+    this.options.logger.info({ index: applied, term: meta.term, logStats: this.storage.stats }, 'snapshot taken, log compacted');
+  }
+
+  private fail(error: Error): void {
+    this.fatalError = error;
+    this.options.logger.fatal({ err: error }, 'raft node stopped: storage or apply failure');
+    for (const proposal of this.proposals.values()) proposal.reject(error);
+    this.proposals.clear();
+  }
+
+  private throwIfFailed(): void {
+    if (this.fatalError) throw new DfsError('Internal', `This namenode stopped after a fatal error: ${this.fatalError.message}`);
+  }
+
+  get peerUrls(): string[] {
+    const conf = this.node.conf();
+    return [...conf.voters, ...conf.learners].map(peerUrlOf);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.transport?.close();
+    await this.storageChain;
+    for (const proposal of this.proposals.values()) {
+      clearTimeout(proposal.timer);
+      proposal.reject(new DfsError('Unavailable', 'Namenode shutting down'));
+    }
+    for (const round of this.readRounds.values()) clearTimeout(round.timer);
+    this.storage?.close();
+  }
+}
+
+function existsNonEmpty(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch {
+    return false;
+  }
+}
