@@ -28,6 +28,7 @@ export interface CampaignSummary {
   worstElectionTicks: number;
   worstElectionSeed: number | null;
   worstRecoveryTicks: number;
+  worstLeaderReadyTicks: number;
   committedEntries: number;
   ackedCommands: number;
   simulatedMs: number;
@@ -38,7 +39,7 @@ export function runCampaign(options: CampaignOptions): CampaignSummary {
   const started = performance.now();
   const summary: CampaignSummary = {
     seeds: 0, steps: 0, settleSteps: 0, failures: [], faults: {}, worstElectionTicks: 0, worstElectionSeed: null,
-    worstRecoveryTicks: 0, committedEntries: 0, ackedCommands: 0, simulatedMs: 0, wallMs: 0,
+    worstRecoveryTicks: 0, worstLeaderReadyTicks: 0, committedEntries: 0, ackedCommands: 0, simulatedMs: 0, wallMs: 0,
   };
   for (let i = 0; i < options.seeds; i++) {
     const seed = options.firstSeed + i;
@@ -58,6 +59,7 @@ export function runCampaign(options: CampaignOptions): CampaignSummary {
       summary.worstElectionTicks = result.electionTicks;
       summary.worstElectionSeed = seed;
     }
+    if (result.leaderReadyTicks !== null) summary.worstLeaderReadyTicks = Math.max(summary.worstLeaderReadyTicks, result.leaderReadyTicks);
     if (result.recoveryTicks !== null) summary.worstRecoveryTicks = Math.max(summary.worstRecoveryTicks, result.recoveryTicks);
     options.onProgress?.(summary.seeds, result);
     if (!result.ok) {
@@ -76,6 +78,7 @@ export function formatSummary(summary: CampaignSummary): string {
     `seeds: ${summary.seeds}  steps: ${summary.steps} (+${summary.settleSteps} settle)  wall: ${(summary.wallMs / 1000).toFixed(1)} s  simulated: ${(summary.simulatedMs / 3_600_000).toFixed(2)} h`,
     `faults: ${faults}`,
     `worst election after leader crash: ${summary.worstElectionTicks} ticks = ${summary.worstElectionTicks * TICK_MS} ms (seed ${summary.worstElectionSeed ?? '-'}; tick = ${TICK_MS} ms, election timeout 10 ticks)`,
+    `worst time from leader crash to the new leader committing in its term: ${summary.worstLeaderReadyTicks} ticks = ${summary.worstLeaderReadyTicks * TICK_MS} ms`,
     `worst recovery after final heal: ${summary.worstRecoveryTicks} ticks = ${summary.worstRecoveryTicks * TICK_MS} ms`,
     `committed entries: ${summary.committedEntries}  acknowledged commands: ${summary.ackedCommands}`,
     `failures: ${summary.failures.length}`,

@@ -51,8 +51,10 @@ export interface SimResult {
   ok: boolean;
   violation: string | null;
   faults: FaultCounts;
-  /** Ticks from killing a healthy leader to a new leader committing in its term (null: not measured). */
+  /** Ticks from killing a healthy leader to a new leader being elected (null: not measured). */
   electionTicks: number | null;
+  /** Ticks from killing a healthy leader to the new leader committing an entry of its term. */
+  leaderReadyTicks: number | null;
   /** Ticks from the final heal to a leader committing in its term. */
   recoveryTicks: number | null;
   committedIndex: number;
@@ -149,13 +151,14 @@ export class Simulation {
   run(): SimResult {
     let violation: string | null = null;
     let electionTicks: number | null = null;
+    let leaderReadyTicks: number | null = null;
     let recoveryTicks: number | null = null;
     try {
       this.queue.schedule(this.prng.range(0, 50), { kind: 'client' });
       this.queue.schedule(this.prng.range(0, 200), { kind: 'read' });
       this.queue.schedule(this.prng.range(0, this.chaosIntervalMsMax), { kind: 'chaos' });
       for (; this.steps < this.options.steps; this.steps++) this.processNext();
-      ({ electionTicks, recoveryTicks } = this.settle());
+      ({ electionTicks, leaderReadyTicks, recoveryTicks } = this.settle());
       this.checker.ackedDurable();
     } catch (error) {
       if (error instanceof InvariantViolation || error instanceof AssertionFailure) {
@@ -173,6 +176,7 @@ export class Simulation {
       violation,
       faults: this.faults,
       electionTicks,
+      leaderReadyTicks,
       recoveryTicks,
       committedIndex: this.checker.maxAppliedIndex,
       ackedCommands: this.checker.acked.length,
@@ -533,7 +537,7 @@ export class Simulation {
 
   // ---- heal and settle ----------------------------------------------------------------------
 
-  private settle(): { electionTicks: number | null; recoveryTicks: number | null } {
+  private settle(): { electionTicks: number | null; leaderReadyTicks: number | null; recoveryTicks: number | null } {
     this.chaosEnabled = false;
     this.network.heal();
     this.network.faults = Network.reliable();
@@ -544,11 +548,14 @@ export class Simulation {
     const recoveryTicks = Math.ceil((this.queue.nowMs - healedMs) / TICK_MS);
     this.converge();
     let electionTicks: number | null = null;
+    let leaderReadyTicks: number | null = null;
     if (leader.core.conf().voters.length >= 3 && leader.core.isLeader()) {
       this.crash(leader);
       const crashMs = this.queue.nowMs;
-      this.runUntilLeader('a new leader after the leader crashed');
+      this.runUntil('new leader elected after the leader crashed', () => this.leaderHost() !== undefined);
       electionTicks = Math.ceil((this.queue.nowMs - crashMs) / TICK_MS);
+      this.runUntilLeader('a new leader committing in its term after the leader crashed');
+      leaderReadyTicks = Math.ceil((this.queue.nowMs - crashMs) / TICK_MS);
       const boundTicks = this.options.electionTicksMax ?? ELECTION_TICKS_MAX_DEFAULT;
       if (electionTicks > boundTicks) {
         throw new InvariantViolation(`liveness: election after leader crash took ${electionTicks} ticks (bound ${boundTicks})`);
@@ -556,7 +563,7 @@ export class Simulation {
       this.restart(leader);
       this.converge();
     }
-    return { electionTicks, recoveryTicks };
+    return { electionTicks, leaderReadyTicks, recoveryTicks };
   }
 
   private runUntil(what: string, done: () => boolean): void {
