@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
-import { ClientRpc, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
+import { ClientRpc, LEADER_HINT_HEADER, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
 import { DfsError, isDfsError } from '../shared/errors.js';
 import { postJson } from '../shared/http.js';
 
@@ -16,7 +16,9 @@ export interface NamenodeClientOptions {
   failoverTimeoutMs?: number;
 }
 
-const FAILOVER_TIMEOUT_MS_DEFAULT = 30_000;
+const FAILOVER_TIMEOUT_MS_DEFAULT = 60_000;
+/** One attempt at one namenode; a paused or partitioned namenode costs at most this much. */
+const ATTEMPT_TIMEOUT_MS = 15_000;
 const FAILOVER_BACKOFF_MS_MAX = 1_000;
 const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'renewLease']);
 /** Errors after which the same call may succeed on another namenode or a little later. */
@@ -56,7 +58,12 @@ export class NamenodeClient {
     for (;;) {
       const url = `${this.namenodes[this.current]}/rpc/v1/client/${method}`;
       try {
-        return (await postJson(url, body, ClientRpc[method].response, { dispatcher: this.dispatcher, signal })) as ClientResponse<M>;
+        return (await postJson(url, body, ClientRpc[method].response, {
+          dispatcher: this.dispatcher,
+          signal,
+          timeoutMs: ATTEMPT_TIMEOUT_MS,
+          onResponseHeaders: (headers) => this.followLeaderHint(headers[LEADER_HINT_HEADER]),
+        })) as ClientResponse<M>;
       } catch (error) {
         if (!isDfsError(error) || !RETRIABLE.has(error.kind) || Date.now() >= deadline || signal?.aborted) throw error;
         attempt += 1;
@@ -67,6 +74,13 @@ export class NamenodeClient {
         }
       }
     }
+  }
+
+  /** Goes straight to the leader next time, saving followers a forwarding hop. */
+  private followLeaderHint(hint: string | string[] | undefined): void {
+    if (typeof hint !== 'string') return;
+    const index = this.namenodes.indexOf(hint.replace(/\/+$/, ''));
+    if (index >= 0) this.current = index;
   }
 
   async close(): Promise<void> {

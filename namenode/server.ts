@@ -1,7 +1,7 @@
 // Assembles the namenode's HTTP server: one fastify plugin per surface (client RPC, datanode RPC,
 // status, Raft peers, Raft administration), sharing the error mapping to Hadoop's RemoteException.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandlers } from '../shared/http.js';
 import { RPC_BODY_BYTES_MAX } from '../shared/constants.js';
@@ -26,9 +26,9 @@ export interface NamenodeServerOptions {
 }
 
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }) });
   installErrorHandlers(app);
-  await app.register(clientRpcRoutes, { namesystem: options.namesystem });
+  await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url });
   await app.register(datanodeRpcRoutes, {
     namesystem: options.namesystem,
     namenodeId: options.namenodeId,

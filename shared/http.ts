@@ -52,6 +52,8 @@ export interface RpcOptions {
   headers?: Record<string, string>;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Sees the answer's headers (e.g. a namenode's hint about who leads). */
+  onResponseHeaders?: (headers: Record<string, string | string[] | undefined>) => void;
 }
 
 const RPC_TIMEOUT_MS_DEFAULT = 30_000;
@@ -82,6 +84,7 @@ export async function postJson<S extends z.ZodType>(
     if (options.signal?.aborted) throw error;
     throw new DfsError('Unavailable', `Cannot reach ${new URL(url).origin}: ${(error as Error).message}`, { url });
   }
+  options.onResponseHeaders?.(response.headers);
   const text = await response.body.text();
   let json: unknown;
   try {

@@ -63,7 +63,10 @@ export type LocatedBlocks = z.infer<typeof LocatedBlocks>;
 
 // ---------------------------------------------------------------------------------------------
 // Client -> namenode RPC: POST /rpc/v1/client/<method>, JSON in, JSON out; errors as RemoteException.
-// `user` is the caller (simple authentication, as HDFS's user.name).
+// `user` is the caller (simple authentication, as HDFS's user.name). Every answer names the
+// current leader in LEADER_HINT_HEADER, so clients go straight to it.
+
+export const LEADER_HINT_HEADER = 'x-dfs-leader';
 
 /** Identifies one client call; a retried call with the same id is answered, never applied twice. */
 export const RequestId = z.object({ clientId: z.string().min(1).max(128), callId: z.number().int().min(0) });

@@ -2,7 +2,7 @@
 // The dfs client library speaks this; WebHDFS is served by its own plugin on top of the same namesystem.
 
 import type { FastifyInstance } from 'fastify';
-import { ClientRpc, type ClientMethod } from '../../shared/protocol.js';
+import { ClientRpc, LEADER_HINT_HEADER, type ClientMethod } from '../../shared/protocol.js';
 import { DfsError } from '../../shared/errors.js';
 import { parseInput, postJson } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
@@ -11,7 +11,7 @@ import type { Namesystem } from '../namesystem.js';
 const LEADER_METHODS: ReadonlySet<ClientMethod> = new Set(['mkdirs', 'create', 'addBlock', 'complete', 'delete', 'rename', 'renewLease']);
 const FORWARDED_HEADER = 'x-dfs-forwarded-by';
 
-export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem }): Promise<void> {
+export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem; selfUrl: string }): Promise<void> {
   const { namesystem } = options;
   const handlers: { [M in ClientMethod]: (request: never) => Promise<unknown> } = {
     mkdirs: (r) => namesystem.mkdirs(r),
@@ -33,13 +33,14 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
     if (!Object.hasOwn(ClientRpc, method)) throw new DfsError('UnsupportedOperation', `Unknown client method: ${method}`);
     const spec = ClientRpc[method as ClientMethod];
     const input = parseInput(spec.request, request.body ?? {}, `${method} request`);
+    const leaderHint = namesystem.log.isLeader ? options.selfUrl : namesystem.log.leaderUrl;
+    if (leaderHint) reply.header(LEADER_HINT_HEADER, leaderHint);
     if (LEADER_METHODS.has(method as ClientMethod) && !namesystem.log.isLeader) {
       // Any namenode accepts any request: a follower forwards writes to the leader it knows.
       const leader = namesystem.log.leaderUrl;
       if (!leader || request.headers[FORWARDED_HEADER]) {
         throw new DfsError('Unavailable', leader ? 'Leadership is changing; retry' : 'No namenode leader is elected yet; retry', { leader });
       }
-      reply.header('x-dfs-leader', leader);
       return postJson(`${leader}/rpc/v1/client/${method}`, request.body, spec.response, { headers: { [FORWARDED_HEADER]: '1' } });
     }
     return handlers[method as ClientMethod](input as never);

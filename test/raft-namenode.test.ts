@@ -1,0 +1,135 @@
+// The namenode Raft group on real processes: failover under load loses no acknowledged operation
+// and applies none twice; a paused namenode catches up through a snapshot; a wiped namenode
+// rejoins; namenodes are added and removed online; a restart of every namenode keeps everything.
+
+import t from 'tap';
+import { rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { RaftTestCluster } from './helpers/raft-cluster.js';
+import { waitFor } from './helpers/processes.js';
+import type { DfsClient } from '../client/dfs-client.js';
+
+const contentOf = (name: string) => Buffer.from(`${name}\n`.repeat(50));
+
+/** Writers creating small files until told to stop; records what was acknowledged and when. */
+function startLoad(client: DfsClient, workers: number) {
+  const acked: Array<{ path: string; at: number }> = [];
+  const failures: unknown[] = [];
+  let running = true;
+  const loops = Array.from({ length: workers }, async (_, w) => {
+    for (let i = 0; running; i++) {
+      const path = `/load/w${w}/f${i}`;
+      try {
+        await client.writeFile(path, contentOf(path), { overwrite: false, replication: 2 });
+        acked.push({ path, at: Date.now() });
+      } catch (error) {
+        failures.push(error);
+        return;
+      }
+    }
+  });
+  return {
+    acked,
+    failures,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+t.test('a 3-namenode group keeps serving and loses nothing', async (t) => {
+  const cluster = await RaftTestCluster.start({ namenodes: 3, datanodes: 3, snapshotEntries: 100 });
+  t.teardown(() => cluster.stop());
+  const client = cluster.client();
+  t.teardown(() => client.close());
+  await client.mkdir('/load', { recursive: true });
+
+  await t.test('kill -9 of the leader during writes: a new leader takes over, the client carries on', async (t) => {
+    const load = startLoad(client, 4);
+    await waitFor('some writes before the crash', () => load.acked.length >= 20);
+    const leader = await cluster.leader();
+    const killedAt = Date.now();
+    await leader.stop('SIGKILL');
+    await waitFor('a write acknowledged after the crash', () => load.acked.some((a) => a.at > killedAt), 20_000);
+    const failoverMs = Math.min(...load.acked.filter((a) => a.at > killedAt).map((a) => a.at)) - killedAt;
+    t.comment(`first write acknowledged ${failoverMs} ms after kill -9 of the leader`);
+    const countAtFailover = load.acked.length;
+    await waitFor('more writes after failover', () => load.acked.length >= countAtFailover + 20);
+    await load.stop();
+    t.same(load.failures.map(String), [], 'no client operation failed (a retry applied twice would fail with "already exists")');
+    t.ok(failoverMs < 5_000, `writes resumed within 5 s (took ${failoverMs} ms)`);
+    for (const { path } of load.acked) t.same(await client.readFile(path), contentOf(path), `${path} reads back`);
+    await leader.start();
+  });
+
+  await t.test('a paused namenode catches up through a snapshot once it resumes', async (t) => {
+    const leader = await cluster.leader();
+    const follower = cluster.namenodes.find((n) => n !== leader && n.running)!;
+    follower.child!.kill('SIGSTOP');
+    let leaderStatus;
+    try {
+      for (let i = 0; i < 60; i++) await Promise.all([0, 1, 2, 3, 4].map((j) => client.mkdir(`/paused/d${i}-${j}`, { recursive: true })));
+      leaderStatus = await cluster.status(leader);
+    } finally {
+      follower.child!.kill('SIGCONT');
+    }
+    t.ok(leaderStatus.snapshotIndex > 1, `the leader compacted its log (snapshot at ${leaderStatus.snapshotIndex})`);
+    const caughtUp = await waitFor('the follower to catch up', async () => {
+      const status = await cluster.status(follower);
+      return status.applied >= leaderStatus.commit ? status : null;
+    });
+    t.ok(caughtUp.snapshotIndex >= leaderStatus.snapshotIndex - 300, 'the follower installed a snapshot');
+    t.ok(follower.recentLog.some((line) => line.includes('namespace restored from snapshot')), 'the follower restored the namespace from the snapshot');
+    const direct = new (client.constructor as typeof DfsClient)({ namenodes: [follower.url], user: 'tester' });
+    t.equal((await direct.readdir('/paused')).length, 300, 'the caught-up follower answers reads with every directory');
+    await direct.close();
+  });
+
+  await t.test('a wiped namenode rejoins under a new identity and catches up', async (t) => {
+    const leader = await cluster.leader();
+    const victim = cluster.namenodes.find((n) => n !== leader && n.running)!;
+    const before = await cluster.status(victim);
+    await victim.stop('SIGKILL');
+    rmSync(victim.dataDir, { recursive: true, force: true });
+    await victim.start();
+    const after = await waitFor('the wiped namenode to become a voter again', async () => {
+      const status = await cluster.status(victim);
+      const leaderView = await cluster.status(await cluster.leader());
+      return status.role === 'follower' && leaderView.voters.includes(victim.url) && status.applied >= leaderView.commit - 5 ? status : null;
+    }, 30_000);
+    t.not(after.id, before.id, 'it joined with a new incarnation');
+    t.equal(after.voters.length, 3, 'the group has three voters again');
+    await client.mkdir('/after-wipe');
+    t.ok(await client.exists('/after-wipe'));
+  });
+
+  await t.test('a fourth namenode joins online; one is removed online', async (t) => {
+    const added = await cluster.addNamenode();
+    await waitFor('the new namenode to be promoted to voter', async () => (await cluster.status(await cluster.leader())).voters.length === 4, 30_000);
+    const leader = await cluster.leader();
+    const removed = cluster.namenodes.find((n) => n !== leader && n !== added && n.running)!;
+    const response = await fetch(`${leader.url}/rpc/v1/admin/namenodes/remove`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: removed.url, user: userInfo().username }),
+    });
+    t.equal(response.status, 200, await response.text());
+    const status = await cluster.status(await cluster.leader());
+    t.same(status.voters.sort(), cluster.namenodes.filter((n) => n !== removed).map((n) => n.url).sort(), 'voters are the other four minus the removed one');
+    await removed.stop();
+    cluster.namenodes = cluster.namenodes.filter((n) => n !== removed);
+    await client.mkdir('/after-membership');
+    t.ok(await client.exists('/after-membership'));
+  });
+
+  await t.test('restarting every namenode at once keeps everything acknowledged', async (t) => {
+    const before = (await client.readdir('/paused')).length;
+    await Promise.all(cluster.namenodes.map((n) => n.stop('SIGKILL')));
+    await Promise.all(cluster.namenodes.map((n) => n.start()));
+    await cluster.leader();
+    await waitFor('reads after restart', () => client.exists('/after-membership'), 20_000);
+    t.equal((await client.readdir('/paused')).length, before);
+    t.ok(await client.exists('/after-wipe'));
+  });
+});
