@@ -11,7 +11,7 @@ import { homeDirectoryOf, resolveUserPath } from '../shared/paths.js';
 import { LEASE_SOFT_LIMIT_MS, NAMENODE_HTTP_PORT_DEFAULT } from '../shared/constants.js';
 import type { ExtendedBlock, FileStatus, LocatedBlock } from '../shared/protocol.js';
 import { NamenodeClient } from './namenode-client.js';
-import { BlockPipelineWriter } from './blocks/block-writer.js';
+import { RecoverableBlockWriter } from './blocks/recoverable-writer.js';
 import { readBlockRange } from './blocks/block-reader.js';
 
 export interface DfsClientOptions {
@@ -31,6 +31,8 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
+  /** Folder for the current block's spill file (pipeline recovery replays from it); default the OS temp folder. */
+  spillDir?: string;
 export interface ReadOptions {
   /** First byte to read (inclusive). */
   start?: number;
@@ -151,6 +153,12 @@ export class DfsClient {
 
   async close(): Promise<void> {
     await this.rpc.close();
+  /** HDFS setReplication: the namenode re-replicates or trims the file's blocks to `replication`. */
+  async setReplication(path: string, replication: number): Promise<boolean> {
+    const { changed } = await this.rpc.call('setReplication', { path: this.resolve(path), replication });
+    return changed;
+  }
+
   }
 }
 
@@ -162,10 +170,12 @@ export class DfsWriteStream extends Writable {
   readonly clientName = `DFSClient_${hostname()}_${process.pid}_${randomUUID().slice(0, 8)}`;
   bytesWritten = 0;
   private status: FileStatus | null = null;
-  private writer: BlockPipelineWriter | null = null;
+  private writer: RecoverableBlockWriter | null = null;
   private current: LocatedBlock | null = null;
   private previous: ExtendedBlock | undefined;
   private leaseTimer: NodeJS.Timeout | null = null;
+  /** Datanodes that failed a pipeline of this stream: kept out of its later blocks too. */
+  private readonly failedNodes = new Set<string>();
 
   constructor(
     private readonly client: DfsClient,
@@ -215,14 +225,36 @@ export class DfsWriteStream extends Writable {
   }
 
   private async openNextBlock(): Promise<void> {
-    const { located } = await this.client.rpc.call('addBlock', { path: this.path, clientName: this.clientName, previous: this.previous });
+    const addBlock = (excludeNodes: string[]) =>
+      this.client.rpc.call('addBlock', { path: this.path, clientName: this.clientName, previous: this.previous, excludeNodes });
+    // Failed nodes may have come back; with every node excluded, try them again rather than fail.
+    const { located } = await addBlock([...this.failedNodes]).catch((error: unknown) => {
+      if (this.failedNodes.size === 0 || !(error instanceof DfsError) || error.kind !== 'NoDatanodes') throw error;
+      this.failedNodes.clear();
+      return addBlock([]);
+    });
     this.current = located;
-    this.writer = BlockPipelineWriter.open(located, { dispatcher: this.client.rpc.httpDispatcher, signal: this.options.signal });
+    this.writer = await RecoverableBlockWriter.open(located, {
+      dispatcher: this.client.rpc.httpDispatcher,
+      signal: this.options.signal,
+      spillDir: this.options.spillDir,
+      recover: async ({ block, excludeNodes }) => {
+        const answer = await this.client.rpc.call('updatePipeline', { path: this.path, clientName: this.clientName, block, excludeNodes });
+        this.current = answer.located;
+        return answer.located;
+      },
+      onNodeFailed: (nodeUrl) => this.failedNodes.add(nodeUrl),
+    });
   }
 
   private async finishBlock(): Promise<void> {
-    const { block } = await this.writer!.finish();
-    this.previous = block;
+    const writer = this.writer!;
+    try {
+      const { block } = await writer.finish();
+      this.previous = block;
+    } finally {
+      await writer.close();
+    }
     this.writer = null;
     this.current = null;
   }
@@ -239,7 +271,7 @@ export class DfsWriteStream extends Writable {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     const writer = this.writer;
     this.writer = null;
-    if (writer && error) writer.abort(error).then(() => callback(error), () => callback(error));
+    if (writer) writer.abort(error ?? new Error('write stream destroyed')).then(() => callback(error), () => callback(error));
     else callback(error);
   }
 

@@ -67,5 +67,7 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
 function ownFailure(ctx: DatanodeContext, error: unknown, what: string): DfsError {
   const failure = storageError(error, what, {});
   if (failure.kind === 'IllegalArgument') return failure;
+  // Tell the namenodes at once rather than at the next heartbeat, so no more blocks come here.
+  if (failure.kind === 'DiskFull') ctx.links?.triggerHeartbeat();
   return new DfsError(failure.kind, failure.message, { ...failure.details, failedNode: ctx.url });
 }

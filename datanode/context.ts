@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import type { DatanodeInfo } from '../shared/protocol.js';
 import type { BlockStore } from './storage/block-store.js';
 import type { NamenodeLinks } from './namenode-link.js';
+import type { BlockScanner } from './block-scanner.js';
 
 export interface TransferCounts {
   reads: number;
@@ -23,6 +24,8 @@ export interface DatanodeContext {
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
   readonly transfers: TransferCounts;
+  /** Set once started; its counters show in the status route. */
+  scanner?: BlockScanner;
 }
 
 export const nodeInfo = (ctx: DatanodeContext): DatanodeInfo => ({ uuid: ctx.uuid, url: ctx.url, rack: ctx.rack });

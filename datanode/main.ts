@@ -10,6 +10,7 @@ import { BlockStore } from './storage/block-store.js';
 import { buildDatanodeServer } from './server.js';
 import { NamenodeLinks } from './namenode-link.js';
 import { Replicator } from './replicator.js';
+import { BlockScanner, SCAN_PERIOD_MS_DEFAULT, SCAN_RATE_BYTES_PER_SECOND_DEFAULT } from './block-scanner.js';
 import { nodeInfo, xceiverCount, type DatanodeContext } from './context.js';
 
 export interface DatanodeOptions {
@@ -23,6 +24,9 @@ export interface DatanodeOptions {
   reservedBytes?: number;
   capacityBytes?: number;      // cap for tests
   rack?: string;
+  /** Block scanner: bytes verified per second at most, and how often each replica is re-verified. */
+  scanRateBytesPerSecond?: number;
+  scanPeriodMs?: number;
   logger?: Logger;             // from shared/logger.ts
 }
 
@@ -58,6 +62,11 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     transfers: { reads: 0, writes: 0, replications: 0 },
   };
   const replicator = new Replicator(ctx);
+  const scanner = new BlockScanner(ctx, {
+    rateBytesPerSecond: options.scanRateBytesPerSecond ?? SCAN_RATE_BYTES_PER_SECOND_DEFAULT,
+    periodMs: options.scanPeriodMs ?? SCAN_PERIOD_MS_DEFAULT,
+  });
+  ctx.scanner = scanner;
   let deletions = Promise.resolve();
 
   const executeCommand = (command: DatanodeCommand, namenodeUrl: string): void => {
@@ -107,6 +116,7 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
   );
   ctx.links = links;
   links.start();
+  scanner.start();
   logger.info({ url: ctx.url, uuid: ctx.uuid, dataDirs: options.dataDirs, namenodes: options.namenodes }, 'datanode started');
 
   let closing: Promise<void> | undefined;
@@ -115,6 +125,7 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     url: ctx.url,
     close: () =>
       (closing ??= (async () => {
+        await scanner.close();
         await links.close();
         await replicator.close();
         await app.close();

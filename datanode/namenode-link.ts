@@ -55,6 +55,11 @@ export class NamenodeLinks {
     for (const link of this.links) link.queueIncremental('deleted', block);
   }
 
+  /** Sends a heartbeat now (e.g. the node just became full and must get no more blocks). */
+  triggerHeartbeat(): void {
+    for (const link of this.links) link.triggerHeartbeat();
+  }
+
   /** Reports corrupt replicas to every namenode, in the background, with retries. */
   reportBadBlocks(blocks: ExtendedBlock[]): void {
     for (const link of this.links) link.queueBadBlocks(blocks);
@@ -108,6 +113,11 @@ class NamenodeConnection {
       list.push(block);
     }
     this.incrementalDueAt ??= Date.now() + INCREMENTAL_REPORT_DELAY_MS;
+    this.wake?.();
+  }
+
+  triggerHeartbeat(): void {
+    this.nextHeartbeatAt = 0;
     this.wake?.();
   }
 

@@ -282,6 +282,75 @@ export class Namesystem {
     return { renewed: true };
   }
 
+  /**
+   * Pipeline recovery (the client's side is client/blocks/recoverable-writer.ts): the block being
+   * written gets a new generation stamp and a fresh pipeline without the failed nodes.
+   */
+  async updatePipeline(request: ClientRequest<'updatePipeline'>): Promise<ClientResponse<'updatePipeline'>> {
+    const path = normalizePath(request.path);
+    const file = this.requireExisting(path);
+    const excluded = request.excludeNodes ?? [];
+    const targets = chooseTargets({
+      replication: file.replication,
+      candidates: this.datanodes.writable(),
+      exclude: new Set(excluded),
+      random: this.random,
+    });
+    if (targets.length === 0) {
+      throw new DfsError('NoDatanodes', `No datanode left to recover the pipeline of block ${request.block.blockId} of ${path}; ${excluded.length} node(s) excluded`, {
+        path,
+        blockId: request.block.blockId,
+        excludeNodes: excluded,
+      });
+    }
+    const result = await this.submit<{ block: ExtendedBlock; offset: number }>({
+      op: 'updatePipeline',
+      now: this.clock(),
+      request: request.requestId,
+      path,
+      clientName: request.clientName,
+      blockId: request.block.blockId,
+      oldGenStamp: request.block.genStamp,
+      newGenStamp: this.ids.genStamp++,
+    });
+    const locations = targets.map((node) => node.info);
+    this.expectedLocations.set(result.block.blockId, locations);
+    this.logger.info(
+      { path, blockId: result.block.blockId, oldGenStamp: request.block.genStamp, genStamp: result.block.genStamp, excluded, targets: locations.map((l) => l.url) },
+      'pipeline recovery: block restarts with a new generation stamp',
+    );
+    return { located: { block: result.block, offset: result.offset, locations } };
+  }
+
+  async setReplication(request: ClientRequest<'setReplication'>): Promise<ClientResponse<'setReplication'>> {
+    const result = await this.submit<{ changed: boolean }>({
+      op: 'setReplication',
+      now: this.clock(),
+      request: request.requestId,
+      path: normalizePath(request.path),
+      replication: request.replication,
+    });
+    return { changed: result.changed };
+  }
+
+  /**
+   * Incremental report: records what a datanode received or removed. A received replica of no file,
+   * or with an older generation stamp than the namespace's (a pipeline that was recovered), is deleted.
+   */
+  processIncrementalReport(uuid: string, received: ExtendedBlock[], deleted: ExtendedBlock[]): void {
+    const obsolete: ExtendedBlock[] = [];
+    for (const block of received) {
+      this.datanodes.replicaReceived(uuid, block);
+      const row = this.store.sql.getBlock.get(block.blockId) as { gen_stamp: number } | undefined;
+      if (!row || row.gen_stamp > block.genStamp) obsolete.push(block);
+    }
+    for (const block of deleted) this.datanodes.replicaRemoved(uuid, block.blockId);
+    if (obsolete.length > 0 && this.log.isLeader) {
+      this.logger.info({ datanode: uuid, blocks: obsolete.map((b) => `blk_${b.blockId}_${b.genStamp}`) }, 'deleting stale or orphan replicas');
+      this.datanodes.queueDeletes(uuid, obsolete);
+    }
+  }
+
   // ---- datanode reports -----------------------------------------------------------------------
 
   /** Reconciles a full block report: replicas of no file, or of an older generation, are deleted. */

@@ -245,6 +245,10 @@ export class BlockUpload {
           signal: options.signal,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
+          // Never reuse an upload's socket: after a failed hop the body may have been cut mid-frame
+          // while the receiver still drains it, and a next request on that socket would hang until
+          // the server's keep-alive timeout. One TCP connect per block hop is negligible.
+          reset: true,
         });
         const text = await response.body.text();
         let json: unknown;

@@ -149,6 +149,26 @@ export type ClientResponse<M extends ClientMethod> = z.infer<(typeof ClientRpc)[
 // ---------------------------------------------------------------------------------------------
 // Datanode -> namenode: POST /rpc/v1/datanode/<method>. Soft state (liveness, block locations):
 // never replicated through the namespace log, rebuilt from these reports after a restart.
+  /**
+   * Pipeline recovery: a datanode of the pipeline writing `block` (the file's last block) failed.
+   * The namenode gives the block a new generation stamp and a fresh pipeline avoiding
+   * `excludeNodes`; the client replays the block into it. Replicas left with the old stamp are stale.
+   */
+  updatePipeline: {
+    request: z.object({
+      ...Caller,
+      path: NamespacePath,
+      clientName: ClientName,
+      block: ExtendedBlock,
+      excludeNodes: z.array(z.string()).max(REPLICATION_MAX).default([]),
+    }),
+    response: z.object({ located: LocatedBlock }),
+  },
+  /** HDFS setReplication: changes a file's target replication; the namenode converges replicas to it. */
+  setReplication: {
+    request: z.object({ ...Caller, path: NamespacePath, replication: Replication }),
+    response: z.object({ changed: z.boolean() }),
+  },
 
 export const DatanodeStorageReport = z.object({
   capacityBytes: z.number().int().min(0),

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { DfsClient } from '../dfs-client.js';
 import { FsShell, helpText, usageLines } from './fs-shell.js';
 import { registerServerCommands } from './servers.js';
+import { registerAdminCommands, runSetrep } from './admin.js';
 
 /** Hadoop's generic options, accepted before the shell command: -fs <uri>, -D key=value. */
 function parseGenericOptions(argv: string[]): { rest: string[]; namenodes?: string[]; conf: Map<string, string> } {
@@ -40,6 +41,7 @@ async function runShell(argv: string[]): Promise<number> {
   }
   const client = new DfsClient({ namenodes });
   try {
+    if (rest[0] === '-setrep') return await runSetrep(client, rest.slice(1));
     return await new FsShell(client).run(rest);
   } finally {
     await client.close();
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
     .description('dfs: a distributed file system in the spirit of HDFS.\nFile-system shell: dfs -<command> [args] (dfs -help lists the commands).')
     .version('0.1.0');
   registerServerCommands(program);
+  registerAdminCommands(program);
   await program.parseAsync(args, { from: 'user' });
 }
 

@@ -14,6 +14,7 @@ export function statusRoutes(ctx: DatanodeContext): FastifyPluginAsync {
         blocks: ctx.store.size,
         volumes: ctx.store.volumeReports(),
         transfers: { ...ctx.transfers },
+        scanner: ctx.scanner ? { ...ctx.scanner.stats, ...ctx.scanner.config } : undefined,
       };
     });
   };

@@ -5,6 +5,8 @@
 import type { DatanodeCommand, DatanodeInfo, DatanodeStorageReport, ExtendedBlock } from '../../shared/protocol.js';
 
 export type DatanodeState = 'live' | 'stale' | 'dead';
+/** Operator's intent for a node (HDFS's AdminStates): decommissioning nodes take no new blocks and are drained. */
+export type AdminState = 'normal' | 'decommissioning' | 'decommissioned';
 
 export interface DatanodeDescriptor {
   info: DatanodeInfo;
@@ -14,6 +16,22 @@ export interface DatanodeDescriptor {
   /** Replicas this node reported: blockId -> genStamp and length. */
   replicas: Map<number, { genStamp: number; numBytes: number }>;
   pendingCommands: DatanodeCommand[];
+  adminState: AdminState;
+  /** Blocks whose deletion was queued here and not yet confirmed by a report. */
+  pendingDeletes: Set<number>;
+}
+
+/** Where a block's replicas stand, as fsck and the replication monitor count them (HDFS's NumberReplicas). */
+export interface ReplicaStates {
+  /** Good replicas on live or stale nodes in service: these count toward the replication. */
+  live: DatanodeDescriptor[];
+  /** Good replicas on nodes being drained: readable, used as sources, not counted as live. */
+  decommissioning: DatanodeDescriptor[];
+  decommissioned: DatanodeDescriptor[];
+  /** Replicas reported corrupt by a reader or the block scanner. */
+  corrupt: DatanodeDescriptor[];
+  /** Replicas with an older generation stamp than the namespace's (left by a failed pipeline). */
+  staleGenStamp: DatanodeDescriptor[];
 }
 
 export interface LivenessConfig {
@@ -29,6 +47,8 @@ export class DatanodeManager {
   private readonly nodes = new Map<string, DatanodeDescriptor>();
   /** blockId -> uuids of datanodes holding a replica (the BlocksMap). */
   private readonly blockLocations = new Map<number, Set<string>>();
+  /** blockId -> uuids of nodes whose replica was reported corrupt. */
+  private readonly corrupt = new Map<number, Set<string>>();
   /** Waiters for a block's first reported replica (complete() waits on them). */
   private readonly replicaWaiters = new Map<number, Array<() => void>>();
 
@@ -46,7 +66,16 @@ export class DatanodeManager {
       existing.lastHeartbeatMs = now;
       return;
     }
-    this.nodes.set(info.uuid, { info, storage, lastHeartbeatMs: now, registeredMs: now, replicas: new Map(), pendingCommands: [] });
+    this.nodes.set(info.uuid, {
+      info,
+      storage,
+      lastHeartbeatMs: now,
+      registeredMs: now,
+      replicas: new Map(),
+      pendingCommands: [],
+      adminState: 'normal',
+      pendingDeletes: new Set(),
+    });
   }
 
   /** Returns false when the node is unknown (it must register again). */
@@ -73,9 +102,19 @@ export class DatanodeManager {
     return [...this.nodes.values()];
   }
 
-  /** Nodes that may take new blocks: alive, not stale, not full. */
+  /** Finds a node by uuid or by its advertised URL (operators name nodes either way). */
+  lookup(uuidOrUrl: string): DatanodeDescriptor | undefined {
+    const url = uuidOrUrl.replace(/\/+$/, '');
+    return this.nodes.get(uuidOrUrl) ?? this.all().find((node) => node.info.url === url);
+  }
+
+  /** Nodes that may take new blocks: alive, not stale, not full, in service. */
   writable(): DatanodeDescriptor[] {
-    return this.all().filter((node) => this.state(node) === 'live' && !node.storage.full);
+    return this.all().filter((node) => this.state(node) === 'live' && !node.storage.full && node.adminState === 'normal');
+  }
+
+  setAdminState(node: DatanodeDescriptor, state: AdminState): void {
+    node.adminState = state;
   }
 
   /**
@@ -86,7 +125,14 @@ export class DatanodeManager {
     const node = this.nodes.get(uuid);
     if (!node) return false;
     for (const blockId of node.replicas.keys()) this.blockLocations.get(blockId)?.delete(uuid);
+    for (const blockId of node.pendingDeletes) this.blockLocations.get(blockId)?.delete(uuid);
     node.replicas.clear();
+    node.pendingDeletes.clear();
+    // A replica no longer reported can no longer be corrupt here.
+    const reported = new Set(blocks.map((block) => block.blockId));
+    for (const [blockId, holders] of this.corrupt) {
+      if (holders.has(uuid) && !reported.has(blockId)) this.clearCorrupt(blockId, uuid);
+    }
     for (const block of blocks) this.addReplica(node, block);
     return true;
   }
@@ -101,11 +147,62 @@ export class DatanodeManager {
   replicaRemoved(uuid: string, blockId: number): void {
     const node = this.nodes.get(uuid);
     node?.replicas.delete(blockId);
+    node?.pendingDeletes.delete(blockId);
     this.blockLocations.get(blockId)?.delete(uuid);
+    this.clearCorrupt(blockId, uuid);
+  }
+
+  /**
+   * A reader or the scanner found `uuid`'s replica of `block` corrupt. It stays known (so no new
+   * copy is sent to that node) but is never served; the replication monitor deletes it once a good
+   * copy exists elsewhere. Returns false when the node does not hold that replica.
+   */
+  markCorrupt(uuid: string, block: ExtendedBlock): boolean {
+    const replica = this.nodes.get(uuid)?.replicas.get(block.blockId);
+    if (!replica || replica.genStamp > block.genStamp) return false;
+    let holders = this.corrupt.get(block.blockId);
+    if (!holders) this.corrupt.set(block.blockId, (holders = new Set()));
+    holders.add(uuid);
+    return true;
+  }
+
+  isCorrupt(blockId: number, uuid: string): boolean {
+    return this.corrupt.get(blockId)?.has(uuid) ?? false;
+  }
+
+  private clearCorrupt(blockId: number, uuid: string): void {
+    const holders = this.corrupt.get(blockId);
+    if (!holders) return;
+    holders.delete(uuid);
+    if (holders.size === 0) this.corrupt.delete(blockId);
+  }
+
+  /** Every node that holds, or is about to delete, a replica of the block: never a target for a new copy. */
+  knownHolders(blockId: number): Set<string> {
+    return new Set(this.blockLocations.get(blockId) ?? []);
+  }
+
+  /** Classifies the non-dead replicas of `block` (at the namespace's generation stamp `block.genStamp`). */
+  replicaStates(block: ExtendedBlock): ReplicaStates {
+    const states: ReplicaStates = { live: [], decommissioning: [], decommissioned: [], corrupt: [], staleGenStamp: [] };
+    for (const uuid of this.blockLocations.get(block.blockId) ?? []) {
+      const node = this.nodes.get(uuid);
+      const replica = node?.replicas.get(block.blockId);
+      if (!node || !replica || this.state(node) === 'dead') continue;
+      if (replica.genStamp < block.genStamp) states.staleGenStamp.push(node);
+      else if (this.isCorrupt(block.blockId, uuid)) states.corrupt.push(node);
+      else if (node.adminState === 'normal') states.live.push(node);
+      else states[node.adminState].push(node);
+    }
+    return states;
   }
 
   private addReplica(node: DatanodeDescriptor, block: ExtendedBlock): void {
+    const previous = node.replicas.get(block.blockId);
+    // A newer generation replaced whatever was found corrupt.
+    if (previous && previous.genStamp < block.genStamp) this.clearCorrupt(block.blockId, node.info.uuid);
     node.replicas.set(block.blockId, { genStamp: block.genStamp, numBytes: block.numBytes });
+    node.pendingDeletes.delete(block.blockId);
     let holders = this.blockLocations.get(block.blockId);
     if (!holders) this.blockLocations.set(block.blockId, (holders = new Set()));
     holders.add(node.info.uuid);
@@ -117,8 +214,9 @@ export class DatanodeManager {
   }
 
   /**
-   * Datanodes holding `block` at its generation stamp (or newer), non-dead ones only, live before
-   * stale so readers try healthy nodes first.
+   * Datanodes holding `block` at its generation stamp (or newer), non-dead and not corrupt, live
+   * before stale and in-service before draining nodes, so readers try healthy nodes first (HDFS
+   * reads stale and decommissioning nodes last).
    */
   locations(block: ExtendedBlock): DatanodeDescriptor[] {
     const holders = this.blockLocations.get(block.blockId);
@@ -127,9 +225,11 @@ export class DatanodeManager {
     for (const uuid of holders) {
       const node = this.nodes.get(uuid);
       const replica = node?.replicas.get(block.blockId);
-      if (node && replica && replica.genStamp >= block.genStamp && this.state(node) !== 'dead') found.push(node);
+      if (!node || !replica || replica.genStamp < block.genStamp || this.state(node) === 'dead') continue;
+      if (this.isCorrupt(block.blockId, uuid)) continue;
+      found.push(node);
     }
-    const rank = (node: DatanodeDescriptor) => (this.state(node) === 'live' ? 0 : 1);
+    const rank = (node: DatanodeDescriptor) => (this.state(node) === 'live' ? 0 : 1) + (node.adminState === 'normal' ? 0 : 2);
     return found.sort((a, b) => rank(a) - rank(b) || a.storage.xceiverCount - b.storage.xceiverCount);
   }
 
@@ -162,14 +262,26 @@ export class DatanodeManager {
         perNode.set(uuid, list);
       }
       this.blockLocations.delete(block.blockId);
+      this.corrupt.delete(block.blockId);
     }
     for (const [uuid, list] of perNode) this.queueDeletes(uuid, list);
+  }
+
+  /** Queues a command for the node's next heartbeat; false when the node is unknown. */
+  queueCommand(uuid: string, command: DatanodeCommand): boolean {
+    const node = this.nodes.get(uuid);
+    if (!node) return false;
+    node.pendingCommands.push(command);
+    return true;
   }
 
   queueDeletes(uuid: string, blocks: ExtendedBlock[]): void {
     const node = this.nodes.get(uuid);
     if (!node) return;
-    for (const block of blocks) node.replicas.delete(block.blockId);
+    for (const block of blocks) {
+      node.replicas.delete(block.blockId);
+      node.pendingDeletes.add(block.blockId);
+    }
     for (let i = 0; i < blocks.length; i += DELETES_PER_COMMAND_MAX) {
       node.pendingCommands.push({ type: 'delete', blocks: blocks.slice(i, i + DELETES_PER_COMMAND_MAX) });
     }

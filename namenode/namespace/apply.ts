@@ -97,6 +97,8 @@ export class NamespaceStateMachine {
         return this.addBlock(command);
       case 'complete':
         return this.complete(command);
+      case 'updatePipeline':
+        return this.updatePipeline(command);
       case 'delete':
         return this.delete(command);
       case 'rename':
@@ -276,6 +278,34 @@ export class NamespaceStateMachine {
     this.store.setState('gen_stamp_high', command.genStamp);
     this.store.sql.insertBlock.run(command.blockId, file.id, blocks.length, 0, command.genStamp);
     return { block: { blockId: command.blockId, genStamp: command.genStamp, numBytes: 0 }, offset };
+  }
+
+  /**
+   * Restarts the file's last block under a new generation stamp: its length goes back to 0 (the
+   * client replays the block's bytes into the new pipeline) and older replicas become stale.
+   */
+  private updatePipeline(command: CommandOf<'updatePipeline'>): { block: ExtendedBlock; offset: number } {
+    const file = this.fileUnderLease(command.path, command.clientName);
+    const blocks = this.store.blocksOf(file.id);
+    const last = blocks[blocks.length - 1];
+    if (!last || last.id !== command.blockId) {
+      throw new DfsError('IllegalArgument', `Block ${command.blockId} is not the block being written to ${command.path} (last is ${last?.id ?? 'none'})`, {
+        path: command.path,
+        blockId: command.blockId,
+      });
+    }
+    if (last.gen_stamp !== command.oldGenStamp) {
+      throw new DfsError('IllegalArgument', `Block ${command.blockId} has generation stamp ${last.gen_stamp}, client named ${command.oldGenStamp}`, {
+        path: command.path,
+        blockId: command.blockId,
+      });
+    }
+    const stampHigh = this.store.getNumber('gen_stamp_high');
+    assert(command.newGenStamp > stampHigh, `generation stamp ${command.newGenStamp} reused (high-water mark ${stampHigh})`);
+    this.store.setState('gen_stamp_high', command.newGenStamp);
+    this.store.sql.updateBlock.run(0, command.newGenStamp, last.id);
+    const offset = blocks.slice(0, -1).reduce((sum, b) => sum + b.num_bytes, 0);
+    return { block: { blockId: last.id, genStamp: command.newGenStamp, numBytes: 0 }, offset };
   }
 
   private complete(command: CommandOf<'complete'>): { status: unknown } {

@@ -49,6 +49,16 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     genStamp: z.number().int().positive(),
   }),
   z.object({ op: z.literal('complete'), ...Common, path: z.string(), clientName: ClientName, last: ExtendedBlock.optional() }),
+  /** Pipeline recovery: the file's last block restarts with a new generation stamp (replicas of the old one are stale). */
+  z.object({
+    op: z.literal('updatePipeline'),
+    ...Common,
+    path: z.string(),
+    clientName: ClientName,
+    blockId: z.number().int().positive(),
+    oldGenStamp: z.number().int().positive(),
+    newGenStamp: z.number().int().positive(),
+  }),
   z.object({ op: z.literal('delete'), ...Common, path: z.string(), recursive: z.boolean() }),
   z.object({ op: z.literal('rename'), ...Common, src: z.string(), dst: z.string() }),
   z.object({ op: z.literal('setReplication'), ...Common, path: z.string(), replication: Replication }),

@@ -1,17 +1,30 @@
 // Datanode protocol: registration, heartbeats and block reports. Soft state only: these never go
-// through the namespace log.
+// through the namespace log. This plugin also runs what acts on that soft state: the replication
+// monitor, and the admin routes (fsck, decommissioning) that read it.
 
 import type { FastifyInstance } from 'fastify';
 import { DatanodeRpc } from '../../shared/protocol.js';
 import { parseInput } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
+import { ReplicationMonitor, replicationMonitorDefaults, type ReplicationMonitorConfig } from '../datanodes/replication-monitor.js';
+import { adminRoutes } from './admin.js';
 
 export async function datanodeRpcRoutes(
   app: FastifyInstance,
-  options: { namesystem: Namesystem; namenodeId: string; heartbeatIntervalMs: number },
+  options: { namesystem: Namesystem; namenodeId: string; heartbeatIntervalMs: number; replication?: Partial<ReplicationMonitorConfig> },
 ): Promise<void> {
   const { namesystem } = options;
   const datanodes = namesystem.datanodes;
+  const monitor = new ReplicationMonitor(
+    namesystem.store,
+    namesystem.log,
+    datanodes,
+    { ...replicationMonitorDefaults(options.heartbeatIntervalMs), ...options.replication },
+    app.log.child({ component: 'replication' }) as never,
+  );
+  app.addHook('onReady', async () => monitor.start());
+  app.addHook('onClose', async () => monitor.stop());
+  await app.register(adminRoutes, { namesystem, monitor });
 
   app.post('/rpc/v1/datanode/register', async (request) => {
     const input = parseInput(DatanodeRpc.register.request, request.body, 'register request');
@@ -34,16 +47,15 @@ export async function datanodeRpcRoutes(
 
   app.post('/rpc/v1/datanode/blockReceivedAndDeleted', async (request) => {
     const input = parseInput(DatanodeRpc.blockReceivedAndDeleted.request, request.body, 'incremental block report');
-    for (const block of input.received ?? []) datanodes.replicaReceived(input.uuid, block);
-    for (const block of input.deleted ?? []) datanodes.replicaRemoved(input.uuid, block.blockId);
+    namesystem.processIncrementalReport(input.uuid, input.received ?? [], input.deleted ?? []);
     return {};
   });
 
   app.post('/rpc/v1/datanode/reportBadBlocks', async (request) => {
     const input = parseInput(DatanodeRpc.reportBadBlocks.request, request.body, 'bad block report');
     for (const block of input.blocks) {
-      request.log.warn({ datanode: input.uuid, blockId: block.blockId }, 'corrupt replica reported');
-      datanodes.replicaRemoved(input.uuid, block.blockId);
+      const marked = datanodes.markCorrupt(input.uuid, block);
+      request.log.warn({ datanode: input.uuid, blockId: block.blockId, genStamp: block.genStamp, marked }, 'corrupt replica reported');
     }
     return {};
   });

@@ -27,6 +27,7 @@ export async function statusRoutes(
         state: datanodes.state(node),
         lastHeartbeatMs: node.lastHeartbeatMs,
         blocks: node.replicas.size,
+        adminState: node.adminState,
         ...node.storage,
       })),
     };

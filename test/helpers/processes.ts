@@ -89,6 +89,9 @@ export interface TestClusterOptions {
   replication?: number;
   heartbeatIntervalSeconds?: number;
   deadAfterSeconds?: number;
+  staleAfterSeconds?: number;
+  /** Extra flags for datanode i (1-based), e.g. a capacity cap or a second data folder. */
+  datanodeArgs?: (index: number) => string[];
 }
 
 export class TestCluster {
@@ -116,18 +119,30 @@ export class TestCluster {
       '--replication', String(o.replication ?? 3),
       '--heartbeat-interval', String(o.heartbeatIntervalSeconds ?? 0.5),
       ...(o.deadAfterSeconds ? ['--dead-after', String(o.deadAfterSeconds)] : []),
+      ...(o.staleAfterSeconds ? ['--stale-after', String(o.staleAfterSeconds)] : []),
     ]);
     await this.namenode.start();
-    for (let i = 1; i <= (o.datanodes ?? 3); i++) {
-      this.datanodes.push(
-        new NodeProcess(`dn${i}`, 'datanode', join(this.root, `dn${i}`), () => [
-          '--namenodes', this.namenode.url,
-          '--heartbeat-interval', String(o.heartbeatIntervalSeconds ?? 0.5),
-        ]),
-      );
-    }
+    for (let i = 1; i <= (o.datanodes ?? 3); i++) this.datanodes.push(this.newDatanode(i));
     await Promise.all(this.datanodes.map((node) => node.start()));
     await this.waitForLiveDatanodes(this.datanodes.length);
+  }
+
+  private newDatanode(index: number, extraArgs: string[] = []): NodeProcess {
+    const o = this.options;
+    return new NodeProcess(`dn${index}`, 'datanode', join(this.root, `dn${index}`), () => [
+      '--namenodes', this.namenode.url,
+      '--heartbeat-interval', String(o.heartbeatIntervalSeconds ?? 0.5),
+      ...(o.datanodeArgs?.(index) ?? []),
+      ...extraArgs,
+    ]);
+  }
+
+  /** Starts one more datanode (it joins the cluster; the caller waits for what it needs). */
+  async addDatanode(extraArgs: string[] = []): Promise<NodeProcess> {
+    const node = this.newDatanode(this.datanodes.length + 1, extraArgs);
+    this.datanodes.push(node);
+    await node.start();
+    return node;
   }
 
   async report(): Promise<{ totals: { live: number }; datanodes: Array<{ uuid: string; url: string; state: string; blocks: number }> }> {
