@@ -1,0 +1,92 @@
+// What every case gets: the running cluster, the run's sizes, where to put local files and
+// profiles, the results, and two ways to drive load: the client worker process (bench/client-worker.ts)
+// and the dfs CLI itself, both as child processes bounded by a deadline.
+
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { DfsClient } from '../../client/dfs-client.js';
+import { trackChild } from '../cleanup.js';
+import { CLI_PATH, profileFlags, type BenchCluster } from '../cluster.js';
+import type { WorkerJob, WorkerResult } from '../client-worker.js';
+import type { Results } from '../report.js';
+import { nowMs } from '../support.js';
+
+export interface Sizes {
+  name: 'quick' | 'standard' | 'full';
+  diskBytes: number;
+  httpBytes: number;
+  /** The large file of put/get/re-replication. */
+  bigFileBytes: number;
+  blockSizeBytes: number;
+  smallFiles: number;
+  smallFileBytes: number;
+  clients: number;
+  mkdirs: number;
+  /** Empty files created in one directory: also the directory that is listed. */
+  emptyFiles: number;
+  stats: number;
+  failoverRounds: number;
+  raftCoreEntries: number;
+  fsyncProbeMs: number;
+  /** Files for the namenode memory case (0: skipped), and where RSS is sampled. */
+  rssFiles: number;
+  rssCheckpointEvery: number;
+  rssDeadlineMs: number;
+}
+
+export interface CaseContext {
+  cluster: BenchCluster;
+  sizes: Sizes;
+  results: Results;
+  /** A local folder on the cluster's disk for source files. */
+  workDir: string;
+  profileDir?: string;
+  /** The local source of the big file (written by the disk baseline). */
+  bigLocalFile: string;
+  /** Where the big file lives in dfs once put_1gib has run. */
+  bigRemotePath: string | null;
+}
+
+export const WORKER_PATH = resolve(import.meta.dirname, '../client-worker.js');
+export const WORKER_TIMEOUT_MS_DEFAULT = 10 * 60_000;
+
+/** Runs a child node process to completion, killing it at the deadline. */
+function runChild(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; durationMs: number }> {
+  return new Promise((resolveRun, reject) => {
+    const startedMs = nowMs();
+    const child = trackChild(spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${argv.slice(-2).join(' ').slice(0, 200)} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr, durationMs: nowMs() - startedMs });
+    });
+  });
+}
+
+export async function runWorker(ctx: CaseContext, job: WorkerJob, timeoutMs = WORKER_TIMEOUT_MS_DEFAULT): Promise<WorkerResult> {
+  const argv = [...profileFlags(ctx.profileDir, `client-${job.kind}`), WORKER_PATH, JSON.stringify(job)];
+  const run = await runChild(argv, { DFS_NAMENODES: ctx.cluster.namenodeUrls.join(','), DFS_LOG_LEVEL: 'warn' }, timeoutMs);
+  if (run.code !== 0) throw new Error(`client worker ${job.kind} failed (exit ${run.code}): ${run.stderr.trim().slice(-2000)}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as WorkerResult;
+}
+
+/** Runs the built dfs CLI (`dfs -put ...`); the duration includes the process start-up. */
+export async function runCli(ctx: CaseContext, args: string[], timeoutMs = WORKER_TIMEOUT_MS_DEFAULT): Promise<{ durationMs: number; stdout: string }> {
+  const argv = [...profileFlags(ctx.profileDir, `cli${args[0]}`), CLI_PATH, ...args];
+  const run = await runChild(argv, { DFS_NAMENODES: ctx.cluster.namenodeUrls.join(','), DFS_LOG_LEVEL: 'warn' }, timeoutMs);
+  if (run.code !== 0) throw new Error(`dfs ${args.join(' ')} failed (exit ${run.code}): ${run.stderr.trim().slice(-2000)}`);
+  return { durationMs: run.durationMs, stdout: run.stdout };
+}
+
+/** A client in the suite's own process, for set-up and checks (never for timed load). */
+export function adminClient(ctx: CaseContext): DfsClient {
+  return new DfsClient({ namenodes: ctx.cluster.namenodeUrls });
+}

@@ -1,0 +1,60 @@
+// namenode_rss_mb_1m_files (--full only): resident memory of the leading namenode while empty files
+// are created, 1,000 per directory, by 16 clients, sampled every `rssCheckpointEvery` files. The
+// namespace lives in SQLite, so the curve from 100k to 1M files should be flat. The case is bounded
+// by a deadline: if it runs out of time the figure is reported for the files actually created.
+
+import { perSecond, progress } from '../support.js';
+import { adminClient, runWorker, type CaseContext } from './context.js';
+
+export const RSS_MIB_TARGET = 300;
+export const FILES_PER_DIR = 1_000;
+const RSS_DIR = '/bench/rss';
+
+export async function namenodeMemory(ctx: CaseContext): Promise<void> {
+  const { rssFiles, rssCheckpointEvery, rssDeadlineMs, clients } = ctx.sizes;
+  const client = adminClient(ctx);
+  try {
+    await client.mkdir(RSS_DIR, { recursive: true });
+  } finally {
+    await client.close();
+  }
+  const deadlineMs = Date.now() + rssDeadlineMs;
+  const samples: Array<{ files: number; rssMiB: number; leader: string; createsPerS: number }> = [];
+  const sample = async (files: number, createsPerS: number) => {
+    const leader = await ctx.cluster.leader();
+    samples.push({ files, rssMiB: leader.rssMiB(), leader: leader.name, createsPerS });
+    progress(`namenode memory: ${files} files, leader ${leader.name} RSS ${leader.rssMiB().toFixed(0)} MiB (${createsPerS.toFixed(0)} creates/s)`);
+  };
+  await sample(0, 0);
+  let created = 0;
+  while (created < rssFiles && Date.now() < deadlineMs) {
+    const count = Math.min(rssCheckpointEvery, rssFiles - created);
+    const result = await runWorker(
+      ctx,
+      { kind: 'writeFiles', dir: RSS_DIR, first: created, count, sizeBytes: 0, concurrency: clients, filesPerDir: FILES_PER_DIR, deadlineMs },
+      rssDeadlineMs + 60_000,
+    );
+    created += result.count;
+    await sample(created, perSecond(result.count, result.durationMs));
+  }
+  const at = (files: number) => samples.find((s) => s.files >= files);
+  const at100k = at(100_000);
+  const final = samples[samples.length - 1];
+  ctx.results.details.namenodeRss = samples;
+  if (at100k) {
+    ctx.results.add({ key: 'namenode_rss_mb_100k_files', label: 'leader RSS after 100k files', value: at100k.rssMiB, unit: 'MiB', lowerIsBetter: true });
+  }
+  const reached = final.files >= rssFiles;
+  ctx.results.add({
+    key: 'namenode_rss_mb_1m_files',
+    label: `leader RSS after ${reached ? rssFiles : final.files} files`,
+    value: reached ? final.rssMiB : null,
+    unit: 'MiB',
+    lowerIsBetter: true,
+    bound: reached ? { label: 'target', value: RSS_MIB_TARGET } : undefined,
+    target: RSS_MIB_TARGET,
+    note: reached
+      ? `RSS by files: ${samples.map((s) => `${s.files / 1000}k=${s.rssMiB.toFixed(0)}`).join(', ')}`
+      : `deadline reached after ${final.files} of ${rssFiles} files (RSS then ${final.rssMiB.toFixed(0)} MiB); RSS by files: ${samples.map((s) => `${s.files / 1000}k=${s.rssMiB.toFixed(0)}`).join(', ')}`,
+  });
+}
