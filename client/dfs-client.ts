@@ -19,6 +19,8 @@ export interface DfsClientOptions {
   namenodes?: string[];
   /** Caller identity (HDFS simple authentication); defaults to the OS user. */
   user?: string;
+  /** `stale` lets any namenode answer reads without a round trip to the leader (see README). */
+  consistency?: 'linearizable' | 'stale';
 }
 
 export interface WriteOptions {
@@ -29,10 +31,10 @@ export interface WriteOptions {
   /** Create missing parent directories (true by default, as FileSystem.create does). */
   createParent?: boolean;
   signal?: AbortSignal;
-}
-
   /** Folder for the current block's spill file (pipeline recovery replays from it); default the OS temp folder. */
   spillDir?: string;
+}
+
 export interface ReadOptions {
   /** First byte to read (inclusive). */
   start?: number;
@@ -52,7 +54,7 @@ export class DfsClient {
 
   constructor(options: DfsClientOptions = {}) {
     this.user = options.user ?? userInfo().username;
-    this.rpc = new NamenodeClient({ namenodes: options.namenodes ?? defaultNamenodes(), user: this.user });
+    this.rpc = new NamenodeClient({ namenodes: options.namenodes ?? defaultNamenodes(), user: this.user, consistency: options.consistency });
   }
 
   get homeDirectory(): string {
@@ -151,14 +153,14 @@ export class DfsClient {
     }
   }
 
-  async close(): Promise<void> {
-    await this.rpc.close();
   /** HDFS setReplication: the namenode re-replicates or trims the file's blocks to `replication`. */
   async setReplication(path: string, replication: number): Promise<boolean> {
     const { changed } = await this.rpc.call('setReplication', { path: this.resolve(path), replication });
     return changed;
   }
 
+  async close(): Promise<void> {
+    await this.rpc.close();
   }
 }
 

@@ -4,13 +4,15 @@
 
 import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
-import { ClientRpc, LEADER_HINT_HEADER, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
+import { ClientRpc, LEADER_HINT_HEADER, type ReadConsistency, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
 import { DfsError, isDfsError } from '../shared/errors.js';
 import { postJson } from '../shared/http.js';
 
 export interface NamenodeClientOptions {
   namenodes: string[];
   user?: string;
+  /** Consistency of reads (see ReadConsistency); linearizable unless told otherwise. */
+  consistency?: ReadConsistency;
   dispatcher?: Dispatcher;
   /** Total time to keep retrying a call across namenodes before giving up. */
   failoverTimeoutMs?: number;
@@ -20,13 +22,14 @@ const FAILOVER_TIMEOUT_MS_DEFAULT = 60_000;
 /** One attempt at one namenode; a paused or partitioned namenode costs at most this much. */
 const ATTEMPT_TIMEOUT_MS = 15_000;
 const FAILOVER_BACKOFF_MS_MAX = 1_000;
-const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'renewLease']);
+const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary', 'renewLease']);
 /** Errors after which the same call may succeed on another namenode or a little later. */
 const RETRIABLE = new Set(['Unavailable', 'NotLeader', 'SafeMode']);
 
 export class NamenodeClient {
   readonly namenodes: string[];
   readonly user: string | undefined;
+  readonly consistency: ReadConsistency;
   readonly clientId = randomUUID();
   private callId = 0;
   private current = 0;
@@ -38,6 +41,7 @@ export class NamenodeClient {
     if (options.namenodes.length === 0) throw new DfsError('IllegalArgument', 'No namenode address given');
     this.namenodes = options.namenodes.map((url) => url.replace(/\/+$/, ''));
     this.user = options.user;
+    this.consistency = options.consistency ?? 'linearizable';
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 });
     this.failoverTimeoutMs = options.failoverTimeoutMs ?? FAILOVER_TIMEOUT_MS_DEFAULT;
@@ -51,7 +55,7 @@ export class NamenodeClient {
     const body = {
       user: this.user,
       ...request,
-      ...(READ_METHODS.has(method) ? {} : { requestId: { clientId: this.clientId, callId: this.callId++ } }),
+      ...(READ_METHODS.has(method) ? { consistency: this.consistency } : { requestId: { clientId: this.clientId, callId: this.callId++ } }),
     };
     const deadline = Date.now() + this.failoverTimeoutMs;
     let attempt = 0;

@@ -16,9 +16,12 @@ import {
   DEAD_AFTER_MS_DEFAULT,
   HEARTBEAT_INTERVAL_MS_DEFAULT,
   NAMENODE_HTTP_PORT_DEFAULT,
+  LEASE_HARD_LIMIT_MS,
+  LEASE_SOFT_LIMIT_MS,
   REPLICATION_DEFAULT,
   STALE_AFTER_MS_DEFAULT,
 } from '../shared/constants.js';
+import { startLeaseMonitor } from './lease-manager.js';
 import { NamespaceStore } from './namespace/store.js';
 import { NamespaceStateMachine } from './namespace/apply.js';
 import { DatanodeManager } from './datanodes/datanode-manager.js';
@@ -49,6 +52,10 @@ export interface NamenodeOptions {
   raftTickMs?: number;
   raftElectionTicks?: number;
   snapshotEveryEntries?: number;
+  /** A writer silent this long loses its file to another writer (HDFS soft limit). */
+  leaseSoftLimitMs?: number;
+  /** A writer silent this long has its file closed by the namenode (HDFS hard limit). */
+  leaseHardLimitMs?: number;
   /** The HDFS superuser: owner of `/`. Defaults to the user running the namenode. */
   superuser?: string;
   logger?: Logger;
@@ -62,6 +69,8 @@ export interface RunningNamenode {
 }
 
 const JOIN_RETRY_MS = 500;
+const LEASE_MONITOR_INTERVAL_MS = 2_000;
+const PEER_PROBE_TIMEOUT_MS = 1_000;
 
 export async function startNamenode(options: NamenodeOptions): Promise<RunningNamenode> {
   const host = options.host ?? '127.0.0.1';
@@ -77,7 +86,10 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
   mkdirSync(options.dataDir, { recursive: true });
   const raftDir = join(options.dataDir, 'raft');
   const fresh = !existsSync(raftDir);
-  const bootstrap = fresh && (options.bootstrap === true || (peers.length === 1 && options.bootstrap !== false));
+  const wantsBootstrap = fresh && (options.bootstrap === true || (peers.length === 1 && options.bootstrap !== false));
+  // --bootstrap on a node whose folder was wiped must not found a second group beside the running
+  // one: when a peer already serves a group, this node joins it instead.
+  const bootstrap = wantsBootstrap && !(await anyPeerRunsGroup(peers.filter((peer) => peer !== url)));
   const id = nodeId(options.dataDir, url, bootstrap);
   const logger = options.logger ?? createLogger({ component: 'namenode', nodeId: url });
 
@@ -116,8 +128,19 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
       clusterId: options.clusterId ?? 'dfs-local',
       defaultReplication: options.defaultReplication ?? REPLICATION_DEFAULT,
       defaultBlockSize: options.defaultBlockSize ?? BLOCK_SIZE_BYTES_DEFAULT,
+      leaseLimits: {
+        softLimitMs: options.leaseSoftLimitMs ?? LEASE_SOFT_LIMIT_MS,
+        hardLimitMs: options.leaseHardLimitMs ?? LEASE_HARD_LIMIT_MS,
+      },
     },
     logger,
+  );
+  const ns = namesystem;
+  const stopLeaseMonitor = startLeaseMonitor(
+    ns.leases,
+    { isLeader: () => ns.log.isLeader, filesUnderConstruction: () => ns.filesUnderConstruction(), recoverLease: (path, holder) => ns.recoverLease(path, holder) },
+    logger,
+    Math.min(LEASE_MONITOR_INTERVAL_MS, ns.leases.limits.hardLimitMs / 2),
   );
   const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger });
   await app.listen({ host, port });
@@ -154,6 +177,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     namesystem,
     async close() {
       if (joining) clearTimeout(joining);
+      stopLeaseMonitor();
       await app.close();
       await raft.close();
       await dispatcher.close();
@@ -180,6 +204,22 @@ function nodeId(dataDir: string, url: string, bootstrap: boolean): string {
   const id = `${url}#${bootstrap ? '0' : randomBytes(4).toString('hex')}`;
   writeFileSync(file, id + '\n');
   return id;
+}
+
+/** True when a peer answers with a group that already committed past its founding snapshot. */
+async function anyPeerRunsGroup(peers: string[]): Promise<boolean> {
+  const answers = await Promise.all(
+    peers.map(async (peer) => {
+      try {
+        const response = await fetch(`${peer}/rpc/v1/admin/raft`, { signal: AbortSignal.timeout(PEER_PROBE_TIMEOUT_MS) });
+        const status = (await response.json()) as { commit?: number };
+        return (status.commit ?? 0) > 1;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return answers.some(Boolean);
 }
 
 async function freePort(host: string): Promise<number> {

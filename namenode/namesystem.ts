@@ -21,6 +21,7 @@ import { toExtendedBlock, type InodeRow, type NamespaceStore } from './namespace
 import type { NamespaceLog } from './namespace-log.js';
 import type { DatanodeManager } from './datanodes/datanode-manager.js';
 import { chooseTargets } from './datanodes/placement.js';
+import { LeaseManager, leaseLimitsDefault, type LeaseLimits } from './lease-manager.js';
 
 export interface NamesystemConfig {
   clusterId: string;
@@ -30,6 +31,7 @@ export interface NamesystemConfig {
   defaultBlockSize: number;
   /** How long complete() and addBlock() wait for a written block's first replica report. */
   replicaReportWaitMs: number;
+  leaseLimits: LeaseLimits;
 }
 
 export const namesystemDefaults = (superuser: string): NamesystemConfig => ({
@@ -39,6 +41,7 @@ export const namesystemDefaults = (superuser: string): NamesystemConfig => ({
   defaultReplication: REPLICATION_DEFAULT,
   defaultBlockSize: BLOCK_SIZE_BYTES_DEFAULT,
   replicaReportWaitMs: 10_000,
+  leaseLimits: leaseLimitsDefault(),
 });
 
 /** Next ids the leader hands out; re-read from the namespace whenever this node becomes leader. */
@@ -65,6 +68,7 @@ export class Namesystem {
   private readonly ids = new IdAllocator();
   /** Pipeline targets of blocks being written, until datanodes report them (HDFS's expected locations). */
   private readonly expectedLocations = new Map<number, DatanodeInfo[]>();
+  readonly leases: LeaseManager;
 
   constructor(
     readonly store: NamespaceStore,
@@ -75,7 +79,9 @@ export class Namesystem {
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.leases = new LeaseManager(config.leaseLimits, clock);
+  }
 
   /** Formats an empty namespace and prepares id allocation; call once this node leads. */
   async becomeLeader(): Promise<void> {
@@ -91,6 +97,7 @@ export class Namesystem {
       this.logger.info({ clusterId: this.config.clusterId }, 'formatted a new namespace');
     }
     this.ids.resync(this.store);
+    this.leases.restartAll();
   }
 
   get clusterId(): string {
@@ -111,14 +118,14 @@ export class Namesystem {
 
   async getFileInfo(request: ClientRequest<'getFileInfo'>): Promise<ClientResponse<'getFileInfo'>> {
     const path = normalizePath(request.path);
-    await this.log.readBarrier();
+    await this.readBarrier(request);
     const row = this.store.resolve(path);
     return { status: row ? this.store.toFileStatus(row, path) : null };
   }
 
   async listStatus(request: ClientRequest<'listStatus'>): Promise<ClientResponse<'listStatus'>> {
     const path = normalizePath(request.path);
-    await this.log.readBarrier();
+    await this.readBarrier(request);
     const row = this.requireExisting(path);
     if (row.type !== INODE_DIRECTORY) return { entries: [this.store.toFileStatus(row, path)], remaining: 0 };
     const limit = request.limit ?? LISTING_PAGE_ENTRIES_DEFAULT;
@@ -132,7 +139,7 @@ export class Namesystem {
 
   async getBlockLocations(request: ClientRequest<'getBlockLocations'>): Promise<ClientResponse<'getBlockLocations'>> {
     const path = normalizePath(request.path);
-    await this.log.readBarrier();
+    await this.readBarrier(request);
     const row = this.requireExisting(path);
     if (row.type === INODE_DIRECTORY) throw new DfsError('FileNotFound', `Path is not a file: ${path}`, { path });
     const offset = request.offset ?? 0;
@@ -152,6 +159,10 @@ export class Namesystem {
     const reported = this.datanodes.locations(block).map((node) => node.info);
     if (reported.length > 0) return reported;
     return this.expectedLocations.get(block.blockId) ?? [];
+  }
+
+  private async readBarrier(request: { consistency?: 'linearizable' | 'stale' }): Promise<void> {
+    if (request.consistency !== 'stale') await this.log.readBarrier();
   }
 
   private requireExisting(path: string): InodeRow {
@@ -178,6 +189,15 @@ export class Namesystem {
 
   async create(request: ClientRequest<'create'>): Promise<ClientResponse<'create'>> {
     const path = normalizePath(request.path);
+    const existing = this.store.resolve(path);
+    if (existing?.lease_holder && existing.lease_holder !== request.clientName && !this.leases.softLimitExpired(existing.lease_holder)) {
+      throw new DfsError(
+        'AlreadyBeingCreated',
+        `Failed to CREATE_FILE ${path} for ${request.clientName} because this file lease is currently owned by ${existing.lease_holder}`,
+        { path, holder: existing.lease_holder },
+      );
+    }
+    this.leases.renew(request.clientName);
     const result = await this.submit<{ status: FileStatus; removedBlocks: ExtendedBlock[] }>({
       op: 'create',
       now: this.clock(),
@@ -199,6 +219,7 @@ export class Namesystem {
   async addBlock(request: ClientRequest<'addBlock'>): Promise<ClientResponse<'addBlock'>> {
     const path = normalizePath(request.path);
     const file = this.requireExisting(path);
+    this.leases.renew(request.clientName);
     if (request.previous) await this.awaitReplica(request.previous, path);
     const targets = chooseTargets({
       replication: file.replication,
@@ -278,8 +299,40 @@ export class Namesystem {
     return { renamed: result.renamed };
   }
 
-  async renewLease(_request: ClientRequest<'renewLease'>): Promise<ClientResponse<'renewLease'>> {
+  async renewLease(request: ClientRequest<'renewLease'>): Promise<ClientResponse<'renewLease'>> {
+    this.leases.renew(request.clientName);
     return { renewed: true };
+  }
+
+  /** Files being written, with their lease holders (for the lease monitor). */
+  filesUnderConstruction(): Array<{ path: string; holder: string }> {
+    return (this.store.sql.underConstruction.all() as InodeRow[]).map((row) => ({ path: this.store.pathOf(row.id), holder: row.lease_holder! }));
+  }
+
+  /**
+   * Closes a file whose writer is gone: its last block keeps the length its finalized replicas
+   * report (a datanode finalizes only a fully received, fsynced block); a last block no datanode
+   * finalized held nothing acknowledged and is dropped.
+   */
+  async recoverLease(path: string, holder: string): Promise<void> {
+    const file = this.requireExisting(path);
+    const blocks = this.store.blocksOf(file.id);
+    const last = blocks[blocks.length - 1];
+    let lastBlock: ExtendedBlock | null | undefined;
+    if (last) {
+      const replicas = this.datanodes
+        .locations(toExtendedBlock(last))
+        .map((node) => node.replicas.get(last.id))
+        .filter((replica) => replica !== undefined);
+      lastBlock = replicas.length === 0 ? null : {
+        blockId: last.id,
+        genStamp: Math.max(...replicas.map((r) => r.genStamp)),
+        numBytes: Math.min(...replicas.map((r) => r.numBytes)),
+      };
+    }
+    await this.submit({ op: 'recoverLease', now: this.clock(), path, holder, lastBlock });
+    this.leases.forget(holder);
+    if (last) this.expectedLocations.delete(last.id);
   }
 
   /**
@@ -320,6 +373,37 @@ export class Namesystem {
       'pipeline recovery: block restarts with a new generation stamp',
     );
     return { located: { block: result.block, offset: result.offset, locations } };
+  }
+
+  async setPermission(request: ClientRequest<'setPermission'>): Promise<ClientResponse<'setPermission'>> {
+    await this.submit({ op: 'setPermission', now: this.clock(), request: request.requestId, path: normalizePath(request.path), permission: request.permission, user: this.user(request) });
+    return {};
+  }
+
+  async setOwner(request: ClientRequest<'setOwner'>): Promise<ClientResponse<'setOwner'>> {
+    if (request.owner === undefined && request.group === undefined) throw new DfsError('IllegalArgument', 'setOwner needs an owner or a group');
+    await this.submit({ op: 'setOwner', now: this.clock(), request: request.requestId, path: normalizePath(request.path), owner: request.owner, group: request.group, user: this.user(request) });
+    return {};
+  }
+
+  async setTimes(request: ClientRequest<'setTimes'>): Promise<ClientResponse<'setTimes'>> {
+    await this.submit({ op: 'setTimes', now: this.clock(), request: request.requestId, path: normalizePath(request.path), modificationTime: request.modificationTime, accessTime: request.accessTime });
+    return {};
+  }
+
+  async getContentSummary(request: ClientRequest<'getContentSummary'>): Promise<ClientResponse<'getContentSummary'>> {
+    const path = normalizePath(request.path);
+    await this.readBarrier(request);
+    const row = this.requireExisting(path);
+    const totals = this.store.sql.contentSummary.get(row.id) as { length: number; files: number; directories: number; consumed: number };
+    return {
+      length: totals.length,
+      fileCount: totals.files,
+      directoryCount: totals.directories,
+      spaceConsumed: totals.consumed,
+      quota: -1,
+      spaceQuota: -1,
+    };
   }
 
   async setReplication(request: ClientRequest<'setReplication'>): Promise<ClientResponse<'setReplication'>> {

@@ -72,7 +72,15 @@ export const LEADER_HINT_HEADER = 'x-dfs-leader';
 export const RequestId = z.object({ clientId: z.string().min(1).max(128), callId: z.number().int().min(0) });
 export type RequestId = z.infer<typeof RequestId>;
 
-const Caller = { user: UserName.optional(), requestId: RequestId.optional() };
+/**
+ * Read consistency: `linearizable` (default) reflects every write acknowledged before the read
+ * began (a ReadIndex round with the leader); `stale` answers from whichever namenode is asked,
+ * possibly behind the leader by a few entries, without any round trip.
+ */
+export const ReadConsistency = z.enum(['linearizable', 'stale']);
+export type ReadConsistency = z.infer<typeof ReadConsistency>;
+
+const Caller = { user: UserName.optional(), requestId: RequestId.optional(), consistency: ReadConsistency.optional() };
 
 export const ClientRpc = {
   mkdirs: {
@@ -141,14 +149,6 @@ export const ClientRpc = {
     request: z.object({ ...Caller, clientName: ClientName }),
     response: z.object({ renewed: z.boolean() }),
   },
-} as const;
-export type ClientMethod = keyof typeof ClientRpc;
-export type ClientRequest<M extends ClientMethod> = z.input<(typeof ClientRpc)[M]['request']>;
-export type ClientResponse<M extends ClientMethod> = z.infer<(typeof ClientRpc)[M]['response']>;
-
-// ---------------------------------------------------------------------------------------------
-// Datanode -> namenode: POST /rpc/v1/datanode/<method>. Soft state (liveness, block locations):
-// never replicated through the namespace log, rebuilt from these reports after a restart.
   /**
    * Pipeline recovery: a datanode of the pipeline writing `block` (the file's last block) failed.
    * The namenode gives the block a new generation stamp and a fresh pipeline avoiding
@@ -164,11 +164,44 @@ export type ClientResponse<M extends ClientMethod> = z.infer<(typeof ClientRpc)[
     }),
     response: z.object({ located: LocatedBlock }),
   },
+  setPermission: {
+    request: z.object({ ...Caller, path: NamespacePath, permission: Permission }),
+    response: z.object({}),
+  },
+  /** Changing the owner needs the superuser; the owner may change the group. */
+  setOwner: {
+    request: z.object({ ...Caller, path: NamespacePath, owner: UserName.optional(), group: z.string().min(1).max(256).optional() }),
+    response: z.object({}),
+  },
+  /** Times in ms since the epoch; -1 leaves that time unchanged (as in HDFS). */
+  setTimes: {
+    request: z.object({ ...Caller, path: NamespacePath, modificationTime: z.number().int().min(-1), accessTime: z.number().int().min(-1) }),
+    response: z.object({}),
+  },
+  getContentSummary: {
+    request: z.object({ ...Caller, path: NamespacePath }),
+    response: z.object({
+      length: z.number().int(),
+      fileCount: z.number().int(),
+      directoryCount: z.number().int(),
+      spaceConsumed: z.number().int(),
+      quota: z.number().int(),
+      spaceQuota: z.number().int(),
+    }),
+  },
   /** HDFS setReplication: changes a file's target replication; the namenode converges replicas to it. */
   setReplication: {
     request: z.object({ ...Caller, path: NamespacePath, replication: Replication }),
     response: z.object({ changed: z.boolean() }),
   },
+} as const;
+export type ClientMethod = keyof typeof ClientRpc;
+export type ClientRequest<M extends ClientMethod> = z.input<(typeof ClientRpc)[M]['request']>;
+export type ClientResponse<M extends ClientMethod> = z.infer<(typeof ClientRpc)[M]['response']>;
+
+// ---------------------------------------------------------------------------------------------
+// Datanode -> namenode: POST /rpc/v1/datanode/<method>. Soft state (liveness, block locations):
+// never replicated through the namespace log, rebuilt from these reports after a restart.
 
 export const DatanodeStorageReport = z.object({
   capacityBytes: z.number().int().min(0),

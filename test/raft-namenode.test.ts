@@ -3,7 +3,9 @@
 // rejoins; namenodes are added and removed online; a restart of every namenode keeps everything.
 
 import t from 'tap';
-import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { RaftTestCluster } from './helpers/raft-cluster.js';
 import { waitFor } from './helpers/processes.js';
@@ -132,4 +134,34 @@ t.test('a 3-namenode group keeps serving and loses nothing', async (t) => {
     t.equal((await client.readdir('/paused')).length, before);
     t.ok(await client.exists('/after-wipe'));
   });
+});
+
+t.test('a writer killed mid-file loses its lease after the hard limit; the file closes with what was acknowledged', async (t) => {
+  const blockSize = 64 * 1024;
+  const cluster = await RaftTestCluster.start({ namenodes: 1, datanodes: 2, replication: 2, blockSize, namenodeArgs: ['--lease-hard-limit', '2'] });
+  t.teardown(() => cluster.stop());
+  const script = join(cluster.root, 'writer.mjs');
+  const clientModule = resolve(import.meta.dirname, '../dist/client/index.js');
+  writeFileSync(
+    script,
+    `import { DfsClient } from ${JSON.stringify(clientModule)};
+const client = new DfsClient({ namenodes: [${JSON.stringify(cluster.urls[0])}], user: 'writer' });
+const stream = client.createWriteStream('/abandoned.bin', { blockSize: ${blockSize} });
+stream.write(Buffer.alloc(${blockSize * 2.5}, 7), () => console.log('two and a half blocks written'));
+setInterval(() => {}, 1000);
+`,
+  );
+  const writer = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => writer.kill('SIGKILL'));
+  await new Promise<void>((done) => writer.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('written') && done()));
+  const client = cluster.client();
+  t.teardown(() => client.close());
+  t.equal((await client.stat('/abandoned.bin')).underConstruction, true, 'the file is open for writing');
+  writer.kill('SIGKILL');
+  const closed = await waitFor('lease recovery', async () => {
+    const status = await client.stat('/abandoned.bin');
+    return status.underConstruction ? null : status;
+  }, 20_000);
+  t.equal(closed.length, blockSize * 2, 'the two acknowledged blocks are kept; the unfinished third is dropped');
+  t.same(await client.readFile('/abandoned.bin'), Buffer.alloc(blockSize * 2, 7), 'and they read back');
 });

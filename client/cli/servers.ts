@@ -80,6 +80,8 @@ export function registerServerCommands(program: Command): void {
     .option('--dead-after <seconds>', 'declare a silent datanode dead after this long', seconds)
     .option('--snapshot-entries <n>', 'take a namespace snapshot and compact the Raft log every n entries', int)
     .option('--raft-tick <ms>', 'Raft tick; elections time out after 10 to 20 ticks', int)
+    .option('--lease-soft-limit <seconds>', 'a silent writer loses its file to another writer after this long (default 60)', seconds)
+    .option('--lease-hard-limit <seconds>', 'a silent writer has its file closed by the namenode after this long (default 1200)', seconds)
     .option('--stale-after <seconds>', 'read a silent datanode last and give it no new blocks after this long (default max(30 s, 10 heartbeats))', seconds)
     .option('--cluster-id <id>', 'cluster id written when the namespace is formatted', 'dfs-local')
     .action(async (opts) => {
@@ -98,6 +100,8 @@ export function registerServerCommands(program: Command): void {
         staleAfterMs: opts.staleAfter,
         snapshotEveryEntries: opts.snapshotEntries,
         raftTickMs: opts.raftTick,
+        leaseSoftLimitMs: opts.leaseSoftLimit,
+        leaseHardLimitMs: opts.leaseHardLimit,
         clusterId: opts.clusterId,
       });
       closeOnSignals(() => namenode.close());

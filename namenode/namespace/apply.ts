@@ -97,6 +97,8 @@ export class NamespaceStateMachine {
         return this.addBlock(command);
       case 'complete':
         return this.complete(command);
+      case 'recoverLease':
+        return this.recoverLease(command);
       case 'updatePipeline':
         return this.updatePipeline(command);
       case 'delete':
@@ -110,9 +112,22 @@ export class NamespaceStateMachine {
           return { changed: true };
         });
       case 'setPermission':
-        return this.updateInode(command.path, (row) => this.store.sql.setPermission.run(command.permission, row.id) && null);
+        return this.updateInode(command.path, (row) => {
+          this.requireOwnerOrSuperuser(row, command.user, command.path);
+          this.store.sql.setPermission.run(command.permission, row.id);
+          return null;
+        });
       case 'setOwner':
-        return this.updateInode(command.path, (row) => this.store.sql.setOwner.run(command.owner ?? null, command.group ?? null, row.id) && null);
+        return this.updateInode(command.path, (row) => {
+          if (command.user !== undefined && command.user !== this.store.getState('superuser')) {
+            if (command.owner !== undefined && command.owner !== row.owner) {
+              throw new DfsError('AccessControl', `Permission denied. user=${command.user} is not the superuser and cannot change the owner of ${command.path}`, { path: command.path });
+            }
+            this.requireOwnerOrSuperuser(row, command.user, command.path);
+          }
+          this.store.sql.setOwner.run(command.owner ?? null, command.group ?? null, row.id);
+          return null;
+        });
       case 'setTimes':
         return this.updateInode(command.path, (row) => {
           const { modificationTime: m, accessTime: a } = command;
@@ -315,6 +330,21 @@ export class NamespaceStateMachine {
     return { status: this.store.toFileStatus(this.store.sql.getInode.get(file.id) as InodeRow, command.path) };
   }
 
+  private recoverLease(command: CommandOf<'recoverLease'>): { status: unknown } {
+    const file = this.fileUnderLease(command.path, command.holder);
+    let length: number;
+    if (command.lastBlock === null) {
+      const blocks = this.store.blocksOf(file.id);
+      const last = blocks.pop();
+      if (last) this.store.sql.deleteBlock.run(last.id);
+      length = blocks.reduce((sum, block) => sum + block.num_bytes, 0);
+    } else {
+      length = this.commitLastBlock(file, command.path, command.lastBlock);
+    }
+    this.store.sql.closeFile.run(length, command.now, file.id);
+    return { status: this.store.toFileStatus(this.store.sql.getInode.get(file.id) as InodeRow, command.path) };
+  }
+
   /** Removes an inode and everything below it; returns the blocks that no longer belong to any file. */
   private removeSubtree(root: InodeRow): ExtendedBlock[] {
     const removed: ExtendedBlock[] = [];
@@ -371,6 +401,12 @@ export class NamespaceStateMachine {
     this.store.sql.touchDirectory.run(command.now, source.parent);
     this.store.sql.touchDirectory.run(command.now, dstParent.id);
     return { renamed: true, dst };
+  }
+
+  /** HDFS: only the owner or the superuser may change an inode's permission or group. */
+  private requireOwnerOrSuperuser(row: InodeRow, user: string | undefined, path: string): void {
+    if (user === undefined || user === row.owner || user === this.store.getState('superuser')) return;
+    throw new DfsError('AccessControl', `Permission denied. user=${user} is not the owner of inode=${path}`, { path, user });
   }
 
   private updateInode(path: string, change: (row: InodeRow) => unknown): unknown {

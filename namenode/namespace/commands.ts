@@ -49,6 +49,11 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     genStamp: z.number().int().positive(),
   }),
   z.object({ op: z.literal('complete'), ...Common, path: z.string(), clientName: ClientName, last: ExtendedBlock.optional() }),
+  /**
+   * Closes a file whose writer went silent (lease recovery). `lastBlock` is the last block as its
+   * finalized replicas report it; null drops a last block no datanode finalized.
+   */
+  z.object({ op: z.literal('recoverLease'), ...Common, path: z.string(), holder: ClientName, lastBlock: ExtendedBlock.nullable().optional() }),
   /** Pipeline recovery: the file's last block restarts with a new generation stamp (replicas of the old one are stale). */
   z.object({
     op: z.literal('updatePipeline'),
@@ -62,8 +67,8 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
   z.object({ op: z.literal('delete'), ...Common, path: z.string(), recursive: z.boolean() }),
   z.object({ op: z.literal('rename'), ...Common, src: z.string(), dst: z.string() }),
   z.object({ op: z.literal('setReplication'), ...Common, path: z.string(), replication: Replication }),
-  z.object({ op: z.literal('setPermission'), ...Common, path: z.string(), permission: Permission }),
-  z.object({ op: z.literal('setOwner'), ...Common, path: z.string(), owner: z.string().optional(), group: z.string().optional() }),
+  z.object({ op: z.literal('setPermission'), ...Common, path: z.string(), permission: Permission, user: UserName.optional() }),
+  z.object({ op: z.literal('setOwner'), ...Common, path: z.string(), owner: z.string().optional(), group: z.string().optional(), user: UserName.optional() }),
   z.object({ op: z.literal('setTimes'), ...Common, path: z.string(), modificationTime: z.number().int(), accessTime: z.number().int() }),
 ]);
 export type NamespaceCommand = z.infer<typeof NamespaceCommand>;

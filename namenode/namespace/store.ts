@@ -130,6 +130,17 @@ export class NamespaceStore {
     return inodes.length === components.length + 1 ? inodes[inodes.length - 1] : undefined;
   }
 
+  /** The absolute path of an inode, walking up its parents. */
+  pathOf(inodeId: number): string {
+    const names: string[] = [];
+    let row = this.statements.getInode.get(inodeId) as InodeRow | undefined;
+    while (row && row.id !== ROOT_INODE_ID) {
+      names.push(row.name);
+      row = this.statements.getInode.get(row.parent) as InodeRow | undefined;
+    }
+    return '/' + names.reverse().join('/');
+  }
+
   blocksOf(inode: number): BlockRow[] {
     return this.statements.blocksOf.all(inode) as BlockRow[];
   }
@@ -195,6 +206,14 @@ const STATEMENT_SQL = {
   updateBlock: 'UPDATE blocks SET num_bytes = ?, gen_stamp = ? WHERE id = ?',
   deleteBlocksOf: 'DELETE FROM blocks WHERE inode = ?',
   getBlock: 'SELECT * FROM blocks WHERE id = ?',
+  deleteBlock: 'DELETE FROM blocks WHERE id = ?',
+  contentSummary: `WITH RECURSIVE subtree(id, type, length, replication) AS (
+      SELECT id, type, length, replication FROM inodes WHERE id = ?
+      UNION ALL SELECT i.id, i.type, i.length, i.replication FROM inodes i JOIN subtree s ON i.parent = s.id WHERE s.type = 1)
+    SELECT coalesce(sum(CASE WHEN type = 2 THEN length ELSE 0 END), 0) AS length,
+           coalesce(sum(type = 2), 0) AS files, coalesce(sum(type = 1), 0) AS directories,
+           coalesce(sum(CASE WHEN type = 2 THEN length * replication ELSE 0 END), 0) AS consumed
+    FROM subtree`,
   getRequest: 'SELECT result FROM client_requests WHERE client_id = ? AND call_id = ?',
   putRequest: 'INSERT INTO client_requests (client_id, call_id, log_index, result) VALUES (?, ?, ?, ?)',
   pruneRequests: 'DELETE FROM client_requests WHERE log_index < ?',

@@ -46,6 +46,7 @@ const PROPOSAL_TIMEOUT_MS = 15_000;
 const READ_INDEX_TIMEOUT_MS = 5_000;
 /** A learner within this many entries of the leader's log is promoted to voter. */
 const LEARNER_CATCH_UP_ENTRIES = 50;
+const CONF_CHANGE_RETRY_MS = 50;
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -157,10 +158,12 @@ export class RaftNamespaceLog implements NamespaceLog {
   }
 
   private restoreStateMachine(meta: SnapshotMetadata): void {
+    // A newer snapshot may have landed since the core asked for this one: the newest state wins
+    // (entries it covers are skipped when they come up for applying).
     const info = this.storage.latestSnapshot();
-    assert(info && info.meta.index === meta.index, `snapshot ${meta.index} to restore is not the latest on disk`);
-    this.stateMachine.store.replaceWith(info.dataPath, { index: meta.index, term: meta.term });
-    this.options.logger.info({ index: meta.index, term: meta.term }, 'namespace restored from snapshot');
+    assert(info && info.meta.index >= meta.index, `snapshot ${meta.index} to restore is not on disk`);
+    this.stateMachine.store.replaceWith(info.dataPath, { index: info.meta.index, term: info.meta.term });
+    this.options.logger.info({ index: info.meta.index, term: info.meta.term }, 'namespace restored from snapshot');
   }
 
   // ---- NamespaceLog ---------------------------------------------------------------------------
@@ -235,9 +238,17 @@ export class RaftNamespaceLog implements NamespaceLog {
 
   /** Membership: add a node (as a learner first; promoted once caught up) or remove one. */
   async changeMembership(change: ConfChange): Promise<void> {
-    if (!this.isLeader) throw new DfsError('NotLeader', 'Membership changes go to the leader', { leader: this.leaderId });
-    const result = this.node.proposeConfChange(change);
-    if (!result.accepted) throw new DfsError('IllegalArgument', `Membership change refused: ${result.reason}${result.detail ? ` (${result.detail})` : ''}`);
+    const deadline = Date.now() + PROPOSAL_TIMEOUT_MS;
+    let result = this.node.proposeConfChange(change);
+    // One change at a time: wait for the previous one to be applied, then propose this one.
+    while (!result.accepted && result.reason === 'conf-change-pending' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, CONF_CHANGE_RETRY_MS));
+      result = this.node.proposeConfChange(change);
+    }
+    if (!result.accepted) {
+      const kind = result.reason === 'not-leader' ? 'NotLeader' : 'IllegalArgument';
+      throw new DfsError(kind, `Membership change refused: ${result.reason}${result.detail ? ` (${result.detail})` : ''}`, { leader: result.leader });
+    }
     this.requestLoop();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DfsError('Unavailable', 'Membership change not committed in time')), PROPOSAL_TIMEOUT_MS);
@@ -344,8 +355,13 @@ export class RaftNamespaceLog implements NamespaceLog {
     if (ready.softState) this.onRoleChange(ready.softState.role);
     if (ready.snapshot) this.installSnapshot(ready.snapshot);
     if (ready.mustSync) {
-      // Group commit: every entry of this Ready and the hard state share one fsync.
-      await this.withStorage(() => this.storage.save({ hardState: ready.hardState ?? undefined, entries: ready.entries }));
+      // Group commit: every entry of this Ready and the hard state share one fsync. Entries a
+      // snapshot received meanwhile already covers are committed and stored in it: skip them.
+      await this.withStorage(() => {
+        const covered = this.storage.latestSnapshot()?.meta.index ?? 0;
+        const entries = ready.entries.filter((entry) => entry.index > covered);
+        return this.storage.save({ hardState: ready.hardState ?? undefined, entries });
+      });
     }
     this.transport.send(ready.messagesAfterPersist);
     if (ready.committedEntries.length > 0) this.applyCommitted(ready.committedEntries);

@@ -7,8 +7,8 @@ import { DfsError } from '../../shared/errors.js';
 import { parseInput, postJson } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
 
-/** Methods that change the namespace or the leader's soft state: only the leader runs them. */
-const LEADER_METHODS: ReadonlySet<ClientMethod> = new Set(['mkdirs', 'create', 'addBlock', 'complete', 'delete', 'rename', 'renewLease']);
+/** Methods any namenode answers itself; every other one changes state and runs on the leader. */
+const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary']);
 const FORWARDED_HEADER = 'x-dfs-forwarded-by';
 
 export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem; selfUrl: string }): Promise<void> {
@@ -26,6 +26,10 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
     renewLease: (r) => namesystem.renewLease(r),
     updatePipeline: (r) => namesystem.updatePipeline(r),
     setReplication: (r) => namesystem.setReplication(r),
+    setPermission: (r) => namesystem.setPermission(r),
+    setOwner: (r) => namesystem.setOwner(r),
+    setTimes: (r) => namesystem.setTimes(r),
+    getContentSummary: (r) => namesystem.getContentSummary(r),
   };
 
   app.post<{ Params: { method: string } }>('/rpc/v1/client/:method', async (request, reply) => {
@@ -35,7 +39,7 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
     const input = parseInput(spec.request, request.body ?? {}, `${method} request`);
     const leaderHint = namesystem.log.isLeader ? options.selfUrl : namesystem.log.leaderUrl;
     if (leaderHint) reply.header(LEADER_HINT_HEADER, leaderHint);
-    if (LEADER_METHODS.has(method as ClientMethod) && !namesystem.log.isLeader) {
+    if (!READ_METHODS.has(method as ClientMethod) && !namesystem.log.isLeader) {
       // Any namenode accepts any request: a follower forwards writes to the leader it knows.
       const leader = namesystem.log.leaderUrl;
       if (!leader || request.headers[FORWARDED_HEADER]) {

@@ -40,6 +40,8 @@ export interface RaftClusterOptions {
   blockSize?: number;
   replication?: number;
   snapshotEntries?: number;
+  /** More flags for every namenode. */
+  namenodeArgs?: string[];
 }
 
 export class RaftTestCluster {
@@ -79,6 +81,7 @@ export class RaftTestCluster {
       '--replication', String(o.replication ?? 3),
       '--heartbeat-interval', '0.5',
       ...(o.snapshotEntries ? ['--snapshot-entries', String(o.snapshotEntries)] : []),
+      ...(o.namenodeArgs ?? []),
     ];
   }
 
