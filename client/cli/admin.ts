@@ -5,7 +5,9 @@
 import type { Command } from 'commander';
 import { request } from 'undici';
 import { DfsError } from '../../shared/errors.js';
+import type { FileStatus } from '../../shared/protocol.js';
 import { DfsClient, defaultNamenodes } from '../dfs-client.js';
+import { changeNamenodeGroup, namenodeReportLines } from './namenode-admin.js';
 
 /** How often `-setrep -w` re-checks the replica counts. */
 const SETREP_WAIT_POLL_MS = 500;
@@ -139,13 +141,29 @@ interface ReportJson {
   datanodes: Array<{ uuid: string; url: string; rack: string; state: string; adminState?: string; blocks: number; capacityBytes: number; usedBytes: number; remainingBytes: number; xceiverCount: number; full: boolean }>;
 }
 
+/** The cluster-wide figures `hdfs dfsadmin -report` opens with. */
+function clusterSummaryLines(report: ReportJson): string[] {
+  const live = report.datanodes.filter((d) => d.state !== 'dead');
+  const sum = (pick: (d: ReportJson['datanodes'][number]) => number) => live.reduce((total, d) => total + pick(d), 0);
+  const capacity = sum((d) => d.capacityBytes);
+  const used = sum((d) => d.usedBytes);
+  return [
+    `Configured Capacity: ${capacity}`,
+    `DFS Remaining: ${sum((d) => d.remainingBytes)}`,
+    `DFS Used: ${used}`,
+    `DFS Used%: ${capacity > 0 ? ((100 * used) / capacity).toFixed(2) : '0.00'}%`,
+    '',
+    '-------------------------------------------------',
+  ];
+}
+
 async function runDfsadmin(args: string[]): Promise<number> {
   const { namenodes, rest } = namenodesFrom(args);
   const [command, node] = rest;
   switch (command) {
     case '-report': {
       const report = (await firstAnswer(namenodes, 'GET', '/rpc/v1/admin/report')) as ReportJson;
-      const lines = [`Live datanodes (${report.datanodes.filter((d) => d.state !== 'dead').length}):`, ''];
+      const lines = [...clusterSummaryLines(report), ...(await namenodeReportLines(namenodes)), `Live datanodes (${report.datanodes.filter((d) => d.state !== 'dead').length}):`, ''];
       for (const d of report.datanodes) {
         const admin = d.adminState === 'decommissioning' ? 'Decommission in progress' : d.adminState === 'decommissioned' ? 'Decommissioned' : 'Normal';
         lines.push(
@@ -175,8 +193,16 @@ async function runDfsadmin(args: string[]): Promise<number> {
       process.stdout.write(`${command === '-decommission' ? 'Decommissioning' : 'Recommissioned'} ${state.url} (${state.uuid}): ${state.adminState}\n`);
       return 0;
     }
+    case '-removeNamenode':
+    case '-transferLeadership': {
+      if (!node) throw new DfsError('IllegalArgument', `dfsadmin ${command} needs a namenode URL`);
+      process.stdout.write(`${await changeNamenodeGroup(namenodes, command, node)}\n`);
+      return 0;
+    }
     default:
-      process.stderr.write('Usage: dfs dfsadmin [-fs <url>] [-report] [-decommission <datanode>] [-recommission <datanode>]\n');
+      process.stderr.write(
+        'Usage: dfs dfsadmin [-fs <url>] [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>]\n',
+      );
       return 1;
   }
 }
@@ -201,10 +227,10 @@ export async function runSetrep(client: DfsClient, args: string[]): Promise<numb
   for (const path of paths) {
     try {
       const status = await client.stat(path);
-      const pending = [status];
+      const pending: FileStatus[] = [status];
       while (pending.length > 0) {
         const entry = pending.pop()!;
-        if (entry.type === 'DIRECTORY') pending.push(...(await client.readdir(entry.path)));
+        if (entry.type === 'DIRECTORY') pending.push(...(await client.readdir(entry.path, { withFileTypes: true })).map((dirent) => dirent.status));
         else {
           await client.setReplication(entry.path, replication);
           process.stdout.write(`Replication ${replication} set: ${entry.path}\n`);
@@ -249,5 +275,9 @@ export function registerAdminCommands(program: Command): void {
         }
       });
   passThrough('fsck', 'Check block health under a path: dfs fsck <path> [-files] [-blocks] [-locations]', runFsck);
-  passThrough('dfsadmin', 'Administer datanodes: dfs dfsadmin [-report] [-decommission <datanode>] [-recommission <datanode>]', runDfsadmin);
+  passThrough(
+    'dfsadmin',
+    'Administer the cluster: dfs dfsadmin [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>]',
+    runDfsadmin,
+  );
 }
