@@ -96,7 +96,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
   const store = new NamespaceStore(join(options.dataDir, 'namespace.sqlite'));
   const stateMachine = new NamespaceStateMachine(store);
   const datanodes = new DatanodeManager({
-    staleAfterMs: options.staleAfterMs ?? Math.max(STALE_AFTER_MS_DEFAULT, 10 * heartbeatIntervalMs),
+    staleAfterMs: options.staleAfterMs ?? staleAfterDefaultMs(heartbeatIntervalMs, options.deadAfterMs ?? DEAD_AFTER_MS_DEFAULT),
     deadAfterMs: options.deadAfterMs ?? DEAD_AFTER_MS_DEFAULT,
   });
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
@@ -204,6 +204,14 @@ function nodeId(dataDir: string, url: string, bootstrap: boolean): string {
   const id = `${url}#${bootstrap ? '0' : randomBytes(4).toString('hex')}`;
   writeFileSync(file, id + '\n');
   return id;
+}
+
+/**
+ * HDFS marks a datanode stale after 30 s (10 heartbeats at least) of silence; with a short
+ * --dead-after a node must still pass through stale first, so stale never exceeds half of it.
+ */
+function staleAfterDefaultMs(heartbeatIntervalMs: number, deadAfterMs: number): number {
+  return Math.min(Math.max(STALE_AFTER_MS_DEFAULT, 10 * heartbeatIntervalMs), deadAfterMs / 2);
 }
 
 /** True when a peer answers with a group that already committed past its founding snapshot. */
