@@ -30,6 +30,29 @@ export function temporaryDirectory(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `dfs-${prefix}-`));
 }
 
+export interface CliRun {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs the built dfs CLI against `namenodes`; resolves with its exit code and output, never throws on failure. */
+export function runCli(args: string[], namenodes: string[], input?: Buffer): Promise<CliRun> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, DFS_NAMENODES: namenodes.join(','), DFS_LOG_LEVEL: 'warn' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code: code ?? -1, stdout: Buffer.concat(stdout), stderr }));
+    child.stdin.end(input);
+  });
+}
+
 export class NodeProcess {
   child: ChildProcess | null = null;
   url = '';
@@ -155,20 +178,8 @@ export class TestCluster {
   }
 
   /** Runs the dfs CLI against this cluster; never throws on a non-zero exit. */
-  dfs(args: string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-    return new Promise((resolveRun, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { ...process.env, DFS_NAMENODES: this.namenode.url, DFS_LOG_LEVEL: 'warn' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      const stdout: Buffer[] = [];
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolveRun({ code: code ?? -1, stdout: Buffer.concat(stdout), stderr }));
-      child.stdin.end(input);
-    });
+  dfs(args: string[], input?: Buffer): Promise<CliRun> {
+    return runCli(args, [this.namenode.url], input);
   }
 
   async stop(): Promise<void> {

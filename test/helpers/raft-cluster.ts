@@ -1,13 +1,12 @@
 // A cluster with a Raft group of namenodes (real processes), for tests of failover, catch-up and
 // membership. Namenode ports are chosen up front because every member names the others.
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DfsClient } from '../../client/dfs-client.js';
-import { CLI, NodeProcess, temporaryDirectory, waitFor } from './processes.js';
+import { NodeProcess, runCli, temporaryDirectory, waitFor, type CliRun } from './processes.js';
 
 export interface RaftStatusView {
   id: string;
@@ -155,19 +154,8 @@ export class RaftTestCluster {
     return node;
   }
 
-  dfs(args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-    return new Promise((resolveRun, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { ...process.env, DFS_NAMENODES: this.urls.join(','), DFS_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const stdout: Buffer[] = [];
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolveRun({ code: code ?? -1, stdout: Buffer.concat(stdout), stderr }));
-    });
+  dfs(args: string[], input?: Buffer): Promise<CliRun> {
+    return runCli(args, this.urls, input);
   }
 
   async stop(): Promise<void> {
