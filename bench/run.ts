@@ -237,9 +237,13 @@ async function main(): Promise<void> {
   } finally {
     if (cluster) {
       progress(profileDir ? `stopping the cluster (gracefully, so CPU profiles are written to ${profileDir})` : 'stopping the cluster');
+      const stopStartedMs = nowMs();
       await cluster.stop().catch((error: unknown) => progress(`stopping the cluster: ${String(error)}`));
+      progress(`cluster stopped in ${((nowMs() - stopStartedMs) / 1000).toFixed(1)} s; removing ${root}`);
     }
+    const removeStartedMs = nowMs();
     removeFolder(root);
+    progress(`temporary folder removed in ${((nowMs() - removeStartedMs) / 1000).toFixed(1)} s`);
     cleanUpEverything();
   }
 
