@@ -83,7 +83,7 @@ t.test('a 3-namenode group keeps serving and loses nothing', async (t) => {
     });
     t.ok(caughtUp.snapshotIndex >= leaderStatus.snapshotIndex - 300, 'the follower installed a snapshot');
     t.ok(follower.recentLog.some((line) => line.includes('namespace restored from snapshot')), 'the follower restored the namespace from the snapshot');
-    const direct = new (client.constructor as typeof DfsClient)({ namenodes: [follower.url], user: 'tester' });
+    const direct = new (client.constructor as typeof DfsClient)({ namenodes: [follower.url], user: userInfo().username });
     t.equal((await direct.readdir('/paused')).length, 300, 'the caught-up follower answers reads with every directory');
     await direct.close();
   });
@@ -145,7 +145,7 @@ t.test('a writer killed mid-file loses its lease after the hard limit; the file 
   writeFileSync(
     script,
     `import { DfsClient } from ${JSON.stringify(clientModule)};
-const client = new DfsClient({ namenodes: [${JSON.stringify(cluster.urls[0])}], user: 'writer' });
+const client = new DfsClient({ namenodes: [${JSON.stringify(cluster.urls[0])}] });
 const stream = client.createWriteStream('/abandoned.bin', { blockSize: ${blockSize} });
 stream.write(Buffer.alloc(${blockSize * 2.5}, 7), () => console.log('two and a half blocks written'));
 setInterval(() => {}, 1000);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { DfsClient } from '../../client/dfs-client.js';
 import { NodeProcess, runCli, temporaryDirectory, waitFor, type CliRun } from './processes.js';
 
@@ -138,7 +139,8 @@ export class RaftTestCluster {
     }
   }
 
-  client(user = 'tester'): DfsClient {
+  /** A client acting as the superuser (the user running the namenodes) unless told otherwise. */
+  client(user = userInfo().username): DfsClient {
     return new DfsClient({ namenodes: this.urls, user });
   }
 
