@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { NamespaceStore } from '../namenode/namespace/store.js';
 import { NamespaceStateMachine, outcomeValue } from '../namenode/namespace/apply.js';
 import type { NamespaceCommand } from '../namenode/namespace/commands.js';
-import { LocalNamespaceLog } from '../namenode/namespace-log.js';
+import { LocalNamespaceLog } from './helpers/local-namespace-log.js';
 import { normalizePath, pathComponents, resolveUserPath } from '../shared/paths.js';
 import { isDfsError } from '../shared/errors.js';
 import { temporaryDirectory } from './helpers/processes.js';
