@@ -64,7 +64,7 @@ const QUICK: Sizes = {
   raftCoreEntries: 100_000,
   fsyncProbeMs: 1_000,
 };
-const FULL: Sizes = { ...STANDARD, name: 'full', rssFiles: 1_000_000, rssDeadlineMs: 9 * 60_000 };
+const FULL: Sizes = { ...STANDARD, name: 'full', rssFiles: 1_000_000, rssCheckpointEvery: 50_000, rssDeadlineMs: 8 * 60_000 };
 
 interface BenchCase {
   name: string;
