@@ -22,6 +22,9 @@ import type { NamespaceLog } from './namespace-log.js';
 import type { DatanodeManager } from './datanodes/datanode-manager.js';
 import { chooseTargets } from './datanodes/placement.js';
 import { LeaseManager, leaseLimitsDefault, type LeaseLimits } from './lease-manager.js';
+import { EXECUTE, PermissionChecker, READ, WRITE } from './namespace/permissions.js';
+import { readBlockRange } from '../client/blocks/block-reader.js';
+import { BlockPipelineWriter } from '../client/blocks/block-writer.js';
 
 export interface NamesystemConfig {
   clusterId: string;
@@ -32,6 +35,8 @@ export interface NamesystemConfig {
   /** How long complete() and addBlock() wait for a written block's first replica report. */
   replicaReportWaitMs: number;
   leaseLimits: LeaseLimits;
+  /** HDFS dfs.permissions.enabled: check owners and rwx bits (the superuser passes every check). */
+  permissionsEnabled: boolean;
 }
 
 export const namesystemDefaults = (superuser: string): NamesystemConfig => ({
@@ -42,6 +47,7 @@ export const namesystemDefaults = (superuser: string): NamesystemConfig => ({
   defaultBlockSize: BLOCK_SIZE_BYTES_DEFAULT,
   replicaReportWaitMs: 10_000,
   leaseLimits: leaseLimitsDefault(),
+  permissionsEnabled: true,
 });
 
 /** Next ids the leader hands out; re-read from the namespace whenever this node becomes leader. */
@@ -109,6 +115,17 @@ export class Namesystem {
     return request.user ?? this.config.defaultUser;
   }
 
+  /** The identity permission checks run for, or undefined when checks are off. */
+  private checkAs(request: { user?: string }): string | undefined {
+    return this.config.permissionsEnabled ? this.user(request) : undefined;
+  }
+
+  /** Read-side permission check (writes are checked in the apply function). */
+  private checkRead(request: { user?: string }, path: string, self?: number): void {
+    const user = this.checkAs(request);
+    if (user !== undefined) new PermissionChecker(this.store, user).check(path, { self });
+  }
+
   private async submit<T>(command: NamespaceCommand): Promise<T> {
     if (!this.log.isLeader) throw new DfsError('NotLeader', 'This namenode is not the leader', { role: this.log.role });
     return outcomeValue<T>(await this.log.submit(command));
@@ -119,6 +136,7 @@ export class Namesystem {
   async getFileInfo(request: ClientRequest<'getFileInfo'>): Promise<ClientResponse<'getFileInfo'>> {
     const path = normalizePath(request.path);
     await this.readBarrier(request);
+    this.checkRead(request, path);
     const row = this.store.resolve(path);
     return { status: row ? this.store.toFileStatus(row, path) : null };
   }
@@ -127,6 +145,7 @@ export class Namesystem {
     const path = normalizePath(request.path);
     await this.readBarrier(request);
     const row = this.requireExisting(path);
+    this.checkRead(request, path, row.type === INODE_DIRECTORY ? READ | EXECUTE : undefined);
     if (row.type !== INODE_DIRECTORY) return { entries: [this.store.toFileStatus(row, path)], remaining: 0 };
     const limit = request.limit ?? LISTING_PAGE_ENTRIES_DEFAULT;
     const after = request.startAfter ?? '';
@@ -142,6 +161,7 @@ export class Namesystem {
     await this.readBarrier(request);
     const row = this.requireExisting(path);
     if (row.type === INODE_DIRECTORY) throw new DfsError('FileNotFound', `Path is not a file: ${path}`, { path });
+    this.checkRead(request, path, READ);
     const offset = request.offset ?? 0;
     const end = offset + (request.length ?? Number.MAX_SAFE_INTEGER);
     const blocks: LocatedBlock[] = [];
@@ -180,6 +200,7 @@ export class Namesystem {
       now: this.clock(),
       request: request.requestId,
       user: this.user(request),
+      checkAs: this.checkAs(request),
       path,
       permission: request.permission ?? PERMISSION_DIR_DEFAULT,
       createParent: request.createParent ?? true,
@@ -203,6 +224,7 @@ export class Namesystem {
       now: this.clock(),
       request: request.requestId,
       user: this.user(request),
+      checkAs: this.checkAs(request),
       path,
       clientName: request.clientName,
       overwrite: request.overwrite ?? false,
@@ -281,6 +303,7 @@ export class Namesystem {
       op: 'delete',
       now: this.clock(),
       request: request.requestId,
+      checkAs: this.checkAs(request),
       path,
       recursive: request.recursive ?? false,
     });
@@ -293,6 +316,7 @@ export class Namesystem {
       op: 'rename',
       now: this.clock(),
       request: request.requestId,
+      checkAs: this.checkAs(request),
       src: normalizePath(request.src),
       dst: normalizePath(request.dst),
     });
@@ -387,7 +411,7 @@ export class Namesystem {
   }
 
   async setTimes(request: ClientRequest<'setTimes'>): Promise<ClientResponse<'setTimes'>> {
-    await this.submit({ op: 'setTimes', now: this.clock(), request: request.requestId, path: normalizePath(request.path), modificationTime: request.modificationTime, accessTime: request.accessTime });
+    await this.submit({ op: 'setTimes', now: this.clock(), request: request.requestId, checkAs: this.checkAs(request), path: normalizePath(request.path), modificationTime: request.modificationTime, accessTime: request.accessTime });
     return {};
   }
 
@@ -395,6 +419,7 @@ export class Namesystem {
     const path = normalizePath(request.path);
     await this.readBarrier(request);
     const row = this.requireExisting(path);
+    this.checkRead(request, path, row.type === INODE_DIRECTORY ? READ | EXECUTE : undefined);
     const totals = this.store.sql.contentSummary.get(row.id) as { length: number; files: number; directories: number; consumed: number };
     return {
       length: totals.length,
@@ -411,10 +436,108 @@ export class Namesystem {
       op: 'setReplication',
       now: this.clock(),
       request: request.requestId,
+      checkAs: this.checkAs(request),
       path: normalizePath(request.path),
       replication: request.replication,
     });
     return { changed: result.changed };
+  }
+
+  /**
+   * HDFS append: reopens the file under the caller's lease. A last block that is not full comes
+   * back twice: where it is stored now (`lastBlock`, to copy from) and as `continuation`, the same
+   * block under a new generation stamp with a fresh pipeline that the writer fills with the old
+   * bytes and then the new ones (see client/blocks and datanode/webhdfs/append-stream.ts).
+   */
+  async append(request: ClientRequest<'append'>): Promise<ClientResponse<'append'>> {
+    const path = normalizePath(request.path);
+    const existing = this.requireExisting(path);
+    const targets = chooseTargets({ replication: Math.max(existing.replication, 1), candidates: this.datanodes.writable(), exclude: new Set(), random: this.random });
+    if (targets.length === 0) {
+      throw new DfsError('NoDatanodes', `Cannot append to ${path}: there are ${this.datanodes.totals().live} datanode(s) running and none can take a block`, { path });
+    }
+    this.leases.renew(request.clientName);
+    const result = await this.submit<{ status: FileStatus; lastBlock: ExtendedBlock | null; offset: number; genStamp: number }>({
+      op: 'append',
+      now: this.clock(),
+      request: request.requestId,
+      checkAs: this.checkAs(request),
+      path,
+      clientName: request.clientName,
+      newGenStamp: this.ids.genStamp++,
+    });
+    const { lastBlock, offset, status } = result;
+    if (!lastBlock) return { status, lastBlock: null, continuation: null };
+    const located: LocatedBlock = { block: lastBlock, offset, locations: this.locate(lastBlock) };
+    if (lastBlock.numBytes >= status.blockSize) return { status, lastBlock: located, continuation: null };
+    const locations = targets.map((node) => node.info);
+    this.expectedLocations.set(lastBlock.blockId, locations);
+    return { status, lastBlock: located, continuation: { block: { blockId: lastBlock.blockId, genStamp: result.genStamp, numBytes: 0 }, offset, locations } };
+  }
+
+  async concat(request: ClientRequest<'concat'>): Promise<ClientResponse<'concat'>> {
+    if (request.sources.length === 0) throw new DfsError('IllegalArgument', 'concat: no source files given');
+    await this.submit({
+      op: 'concat',
+      now: this.clock(),
+      request: request.requestId,
+      checkAs: this.checkAs(request),
+      target: normalizePath(request.target),
+      sources: request.sources.map((source) => normalizePath(source)),
+    });
+    return {};
+  }
+
+  /**
+   * HDFS truncate. A cut on a block boundary only drops blocks. A cut inside a block is done by
+   * copy, not by HDFS's in-place replica recovery: the leader reads the kept prefix of that block
+   * from a replica and writes it through a fresh pipeline as the same block under a new generation
+   * stamp (at most one block, streamed), waits for a replica report, then commits the cut. Older
+   * replicas, longer than the file now says, are deleted by block-report reconciliation.
+   */
+  async truncate(request: ClientRequest<'truncate'>): Promise<ClientResponse<'truncate'>> {
+    const path = normalizePath(request.path);
+    const file = this.requireExisting(path);
+    const command = { op: 'truncate' as const, request: request.requestId, checkAs: this.checkAs(request), path, newLength: request.newLength };
+    if (file.type === INODE_DIRECTORY || file.lease_holder !== null || request.newLength >= file.length) {
+      // Nothing to copy: the apply function answers (errors, or a no-op when the length is already right).
+      if (request.newLength === file.length && file.type !== INODE_DIRECTORY && file.lease_holder === null) {
+        const user = this.checkAs(request);
+        if (user !== undefined) new PermissionChecker(this.store, user).check(path, { self: WRITE });
+        return { done: true };
+      }
+      await this.submit({ ...command, now: this.clock() });
+      return { done: true };
+    }
+    let offset = 0;
+    let cut: { block: ExtendedBlock; offset: number } | undefined;
+    for (const row of this.store.blocksOf(file.id)) {
+      if (offset < request.newLength && offset + row.num_bytes > request.newLength) cut = { block: toExtendedBlock(row), offset };
+      offset += row.num_bytes;
+    }
+    if (!cut) {
+      await this.submit({ ...command, now: this.clock() });
+      return { done: true };
+    }
+    const user = this.checkAs(request);
+    if (user !== undefined) new PermissionChecker(this.store, user).check(path, { self: WRITE });
+    const keepBytes = request.newLength - cut.offset;
+    const targets = chooseTargets({ replication: file.replication, candidates: this.datanodes.writable(), exclude: new Set(), random: this.random });
+    if (targets.length === 0) throw new DfsError('NoDatanodes', `Cannot truncate ${path}: no datanode can take the cut block`, { path });
+    const newBlock = { blockId: cut.block.blockId, genStamp: this.ids.genStamp++, numBytes: 0 };
+    const writer = BlockPipelineWriter.open({ block: newBlock, offset: cut.offset, locations: targets.map((node) => node.info) });
+    try {
+      const source: LocatedBlock = { block: cut.block, offset: cut.offset, locations: this.locate(cut.block) };
+      for await (const piece of readBlockRange(source, 0, keepBytes)) await writer.write(piece);
+      const { block } = await writer.finish();
+      await this.awaitReplica(block, path);
+      await this.submit({ ...command, now: this.clock(), cutBlock: block, expectedGenStamp: cut.block.genStamp });
+    } catch (error) {
+      await writer.abort(error as Error);
+      throw error;
+    }
+    this.logger.info({ path, newLength: request.newLength, blockId: newBlock.blockId, keptBytes: keepBytes }, 'truncated inside a block by copying its kept prefix');
+    return { done: true };
   }
 
   /**

@@ -194,6 +194,29 @@ export const ClientRpc = {
     request: z.object({ ...Caller, path: NamespacePath, replication: Replication }),
     response: z.object({ changed: z.boolean() }),
   },
+  /**
+   * HDFS append: reopens a closed file for writing under `clientName`'s lease. When its last block
+   * is not full, `lastBlock` is that block where it is stored and `continuation` the same block
+   * under a new generation stamp with a fresh pipeline: the writer copies the block's bytes into
+   * it, then carries on with the new data (the old replicas stay valid until the new ones commit).
+   */
+  append: {
+    request: z.object({ ...Caller, path: NamespacePath, clientName: ClientName }),
+    response: z.object({ status: FileStatus, lastBlock: LocatedBlock.nullable(), continuation: LocatedBlock.nullable() }),
+  },
+  /** HDFS concat: moves the sources' blocks, in order, to the end of `target` and deletes the sources. */
+  concat: {
+    request: z.object({ ...Caller, target: NamespacePath, sources: z.array(NamespacePath).max(10_000) }),
+    response: z.object({}),
+  },
+  /**
+   * HDFS truncate to `newLength`: true when the file is truncated and closed on return (dfs
+   * always finishes before answering; HDFS may answer false while it recovers the last block).
+   */
+  truncate: {
+    request: z.object({ ...Caller, path: NamespacePath, newLength: z.number().int().min(0), clientName: ClientName.optional() }),
+    response: z.object({ done: z.boolean() }),
+  },
 } as const;
 export type ClientMethod = keyof typeof ClientRpc;
 export type ClientRequest<M extends ClientMethod> = z.input<(typeof ClientRpc)[M]['request']>;

@@ -10,6 +10,7 @@ import { assert, unreachable } from '../../shared/assert.js';
 import { INODE_DIRECTORY, INODE_FILE, ROOT_INODE_ID } from './schema.js';
 import { NamespaceStore, toExtendedBlock, type InodeRow } from './store.js';
 import type { ApplyOutcome, CommandOf, NamespaceCommand } from './commands.js';
+import { PermissionChecker, READ, WRITE, type AccessRequest } from './permissions.js';
 
 /** Entries whose client results are kept for de-duplicating retries (a retry older than this is rare). */
 const CLIENT_REQUEST_WINDOW_ENTRIES = 200_000;
@@ -105,7 +106,14 @@ export class NamespaceStateMachine {
         return this.delete(command);
       case 'rename':
         return this.rename(command);
+      case 'append':
+        return this.append(command);
+      case 'concat':
+        return this.concat(command);
+      case 'truncate':
+        return this.truncate(command);
       case 'setReplication':
+        this.checkAccess(command.checkAs, command.path, { self: WRITE });
         return this.updateInode(command.path, (row) => {
           if (row.type !== INODE_FILE) return { changed: false };
           this.store.sql.setReplication.run(command.replication, row.id);
@@ -129,6 +137,7 @@ export class NamespaceStateMachine {
           return null;
         });
       case 'setTimes':
+        this.checkAccess(command.checkAs, command.path, { self: WRITE });
         return this.updateInode(command.path, (row) => {
           const { modificationTime: m, accessTime: a } = command;
           this.store.sql.setTimes.run(m, m, a, a, row.id);
@@ -197,6 +206,7 @@ export class NamespaceStateMachine {
   private mkdirs(command: CommandOf<'mkdirs'>): { created: boolean } {
     const components = pathComponents(command.path);
     const existing = this.store.resolve(command.path);
+    this.checkAccess(command.checkAs, command.path, existing ? {} : { ancestor: WRITE });
     if (existing) {
       if (existing.type === INODE_DIRECTORY) return { created: false };
       throw new DfsError('FileAlreadyExists', `Path is not a directory: ${command.path}`, { path: command.path });
@@ -213,6 +223,7 @@ export class NamespaceStateMachine {
     const components = pathComponents(command.path);
     if (components.length === 0) throw new DfsError('FileAlreadyExists', '/ already exists as a directory', { path: '/' });
     const existing = this.store.resolve(command.path);
+    this.checkAccess(command.checkAs, command.path, existing && command.overwrite ? { ancestor: WRITE, self: WRITE } : { ancestor: WRITE });
     let removedBlocks: ExtendedBlock[] = [];
     if (existing) {
       if (existing.type === INODE_DIRECTORY) {
@@ -366,6 +377,7 @@ export class NamespaceStateMachine {
     const row = this.store.resolve(command.path);
     if (!row) return { deleted: false, removedBlocks: [] };
     if (row.id === ROOT_INODE_ID) throw new DfsError('IllegalArgument', 'Cannot delete the root directory /', { path: '/' });
+    this.checkAccess(command.checkAs, command.path, { parent: WRITE });
     if (row.type === INODE_DIRECTORY && !command.recursive && this.store.childCount(row.id) > 0) {
       throw new DfsError('PathIsNotEmptyDirectory', `\`${command.path} is non empty': Directory is not empty`, { path: command.path });
     }
@@ -381,6 +393,7 @@ export class NamespaceStateMachine {
   private rename(command: CommandOf<'rename'>): { renamed: boolean; dst: string } {
     const { src } = command;
     const source = this.store.resolve(src);
+    this.checkAccess(command.checkAs, src, { parent: WRITE });
     if (!source) throw new DfsError('FileNotFound', `Source ${src} does not exist`, { path: src });
     if (source.id === ROOT_INODE_ID) throw new DfsError('IllegalArgument', 'Cannot rename the root directory', { path: src });
     let dst = command.dst;
@@ -397,6 +410,7 @@ export class NamespaceStateMachine {
       throw new DfsError('Io', `Cannot move ${src} to a subdirectory of itself: ${dst}`, { src, dst });
     }
     if (this.store.resolve(dst)) throw new DfsError('FileAlreadyExists', `Destination ${dst} already exists`, { src, dst });
+    this.checkAccess(command.checkAs, dst, { ancestor: WRITE });
     this.store.sql.moveInode.run(dstParent.id, baseName(dst), source.id);
     this.store.sql.touchDirectory.run(command.now, source.parent);
     this.store.sql.touchDirectory.run(command.now, dstParent.id);
@@ -407,6 +421,135 @@ export class NamespaceStateMachine {
   private requireOwnerOrSuperuser(row: InodeRow, user: string | undefined, path: string): void {
     if (user === undefined || user === row.owner || user === this.store.getState('superuser')) return;
     throw new DfsError('AccessControl', `Permission denied. user=${user} is not the owner of inode=${path}`, { path, user });
+  }
+
+  /** HDFS permission checks for `user` (no user: the namenode runs with permissions off). */
+  private checkAccess(user: string | undefined, path: string, access: AccessRequest): void {
+    if (user !== undefined) new PermissionChecker(this.store, user).check(path, access);
+  }
+
+  /**
+   * HDFS append: reopens a closed file under a lease. The last block is not touched here: a writer
+   * continuing a partial last block rewrites it under `newGenStamp` and commits it with addBlock or
+   * complete, so until then readers (and lease recovery) still find the old replicas.
+   */
+  private append(command: CommandOf<'append'>): { status: unknown; lastBlock: ExtendedBlock | null; offset: number; genStamp: number } {
+    const { path } = command;
+    const file = this.store.resolve(path);
+    if (!file) throw new DfsError('FileNotFound', `Failed to append to non-existent file ${path} for client ${command.clientName}`, { path });
+    if (file.type !== INODE_FILE) throw new DfsError('FileNotFound', `Failed to append to non-existent file ${path} for client ${command.clientName}: it is a directory`, { path });
+    this.checkAccess(command.checkAs, path, { self: WRITE });
+    if (file.lease_holder !== null) {
+      throw new DfsError('AlreadyBeingCreated', `Failed to APPEND_FILE ${path} for ${command.clientName} because this file lease is currently owned by ${file.lease_holder}`, {
+        path,
+        holder: file.lease_holder,
+      });
+    }
+    // Stamps are handed out in order by the leader but may commit out of order: keep the maximum.
+    this.store.setState('gen_stamp_high', Math.max(this.store.getNumber('gen_stamp_high'), command.newGenStamp));
+    this.store.sql.setLeaseHolder.run(command.clientName, file.id);
+    const blocks = this.store.blocksOf(file.id);
+    const last = blocks[blocks.length - 1];
+    const offset = blocks.slice(0, -1).reduce((sum, b) => sum + b.num_bytes, 0);
+    const status = this.store.toFileStatus(this.store.sql.getInode.get(file.id) as InodeRow, path);
+    return { status, lastBlock: last ? toExtendedBlock(last) : null, offset, genStamp: command.newGenStamp };
+  }
+
+  /**
+   * HDFS concat (FSDirConcatOp): sources in the target's directory, distinct, closed files with the
+   * target's block size; the target's last block and every source's but the last one's must be full,
+   * so only the new file's last block may be short. Empty sources are simply removed.
+   */
+  private concat(command: CommandOf<'concat'>): { removed: number } {
+    const { target } = command;
+    const targetRow = this.store.resolve(target);
+    if (!targetRow) throw new DfsError('FileNotFound', `File does not exist: ${target}`, { path: target });
+    if (targetRow.type !== INODE_FILE) throw new DfsError('IllegalArgument', `concat: target ${target} is not a file`, { path: target });
+    this.checkAccess(command.checkAs, target, { self: WRITE, parent: WRITE });
+    if (targetRow.lease_holder !== null) throw new DfsError('IllegalArgument', `concat: target file ${target} is under construction`, { path: target });
+    const seen = new Set<string>();
+    const sources: InodeRow[] = [];
+    for (const src of command.sources) {
+      if (src === target) throw new DfsError('IllegalArgument', `concat: the src file ${src} is the same with the target file ${target}`, { path: src });
+      if (seen.has(src)) throw new DfsError('IllegalArgument', `concat: ${src} is referred twice`, { path: src });
+      seen.add(src);
+      if (parentPath(src) !== parentPath(target)) {
+        throw new DfsError('IllegalArgument', `concat: source file ${src} and target file ${target} are not in the same directory`, { path: src });
+      }
+      const row = this.store.resolve(src);
+      if (!row) throw new DfsError('FileNotFound', `File does not exist: ${src}`, { path: src });
+      if (row.type !== INODE_FILE) throw new DfsError('IllegalArgument', `concat: source ${src} is not a file`, { path: src });
+      this.checkAccess(command.checkAs, src, { self: READ, parent: WRITE });
+      if (row.lease_holder !== null) throw new DfsError('IllegalArgument', `concat: source file ${src} is invalid or empty or underConstruction`, { path: src });
+      if (row.block_size !== targetRow.block_size) {
+        throw new DfsError('IllegalArgument', `concat: source file ${src} has block size ${row.block_size}, the target file ${target} has ${targetRow.block_size}`, { path: src });
+      }
+      sources.push(row);
+    }
+    const isFull = (row: InodeRow) => {
+      const blocks = this.store.blocksOf(row.id);
+      return blocks.length === 0 || blocks[blocks.length - 1].num_bytes === row.block_size;
+    };
+    if (!isFull(targetRow)) {
+      const blocks = this.store.blocksOf(targetRow.id);
+      throw new DfsError('IllegalArgument', `The last block in ${target} is not full; last block size = ${blocks[blocks.length - 1].num_bytes} but file block size = ${targetRow.block_size}`, { path: target });
+    }
+    const nonEmpty = sources.filter((row) => row.length > 0);
+    nonEmpty.slice(0, -1).forEach((row, i) => {
+      if (!isFull(row)) throw new DfsError('IllegalArgument', `concat: the last block of source ${command.sources[sources.indexOf(nonEmpty[i])]} is not full; only the last source may end with a partial block`, { path: target });
+    });
+    let seq = this.store.blocksOf(targetRow.id).length;
+    let length = targetRow.length;
+    for (const row of sources) {
+      for (const block of this.store.blocksOf(row.id)) this.store.sql.moveBlock.run(targetRow.id, seq++, block.id);
+      length += row.length;
+      this.store.sql.deleteInode.run(row.id);
+    }
+    this.store.sql.closeFile.run(length, command.now, targetRow.id);
+    this.store.sql.touchDirectory.run(command.now, targetRow.parent);
+    return { removed: sources.length };
+  }
+
+  /**
+   * HDFS truncate: blocks past `newLength` are dropped; a cut inside a block takes `cutBlock`, the
+   * kept prefix the leader already wrote under a new generation stamp.
+   */
+  private truncate(command: CommandOf<'truncate'>): { removedBlocks: ExtendedBlock[] } {
+    const { path, newLength } = command;
+    const file = this.store.resolve(path);
+    if (!file) throw new DfsError('FileNotFound', `File does not exist: ${path}`, { path });
+    if (file.type !== INODE_FILE) throw new DfsError('FileNotFound', `Path is not a file: ${path}`, { path });
+    this.checkAccess(command.checkAs, path, { self: WRITE });
+    if (file.lease_holder !== null) {
+      throw new DfsError('AlreadyBeingCreated', `Failed to TRUNCATE_FILE ${path} because this file lease is currently owned by ${file.lease_holder}`, { path, holder: file.lease_holder });
+    }
+    if (newLength > file.length) {
+      throw new DfsError('IllegalArgument', `Cannot truncate to a larger file size. Current size: ${file.length}, truncate size: ${newLength}.`, { path });
+    }
+    const removedBlocks: ExtendedBlock[] = [];
+    let offset = 0;
+    for (const block of this.store.blocksOf(file.id)) {
+      const end = offset + block.num_bytes;
+      if (offset >= newLength) {
+        removedBlocks.push(toExtendedBlock(block));
+        this.store.sql.deleteBlock.run(block.id);
+      } else if (end > newLength) {
+        const cut = command.cutBlock;
+        if (!cut || cut.blockId !== block.id || cut.numBytes !== newLength - offset) {
+          throw new DfsError('IllegalArgument', `Truncate of ${path} to ${newLength} cuts block ${block.id}, the command names ${cut ? `block ${cut.blockId} of ${cut.numBytes} bytes` : 'no cut block'}`, { path });
+        }
+        if (block.gen_stamp !== command.expectedGenStamp) {
+          throw new DfsError('Io', `Block ${block.id} of ${path} changed during truncate (generation stamp ${block.gen_stamp}, expected ${command.expectedGenStamp}); retry`, { path });
+        }
+        assert(cut.genStamp > block.gen_stamp, `truncate of blk_${block.id} names stamp ${cut.genStamp}, not newer than ${block.gen_stamp}`);
+        // The leader took the stamp before copying the block: other stamps may have committed since.
+        this.store.setState('gen_stamp_high', Math.max(this.store.getNumber('gen_stamp_high'), cut.genStamp));
+        this.store.sql.updateBlock.run(cut.numBytes, cut.genStamp, block.id);
+      }
+      offset = end;
+    }
+    this.store.sql.closeFile.run(newLength, command.now, file.id);
+    return { removedBlocks };
   }
 
   private updateInode(path: string, change: (row: InodeRow) => unknown): unknown {

@@ -12,6 +12,11 @@ const Common = {
 };
 /** The caller becomes the owner; the group is inherited from the parent directory, as in HDFS. */
 const Caller = { user: UserName };
+/**
+ * The identity HDFS permission checks run for (the superuser passes all); absent when the namenode
+ * runs with permissions off, or for commands logged before checks existed.
+ */
+const Checked = { checkAs: UserName.optional() };
 
 export const NamespaceCommand = z.discriminatedUnion('op', [
   z.object({ op: z.literal('format'), ...Common, clusterId: z.string().min(1), superuser: UserName, supergroup: z.string().min(1) }),
@@ -19,6 +24,7 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     op: z.literal('mkdirs'),
     ...Common,
     ...Caller,
+    ...Checked,
     path: z.string(),
     permission: Permission,
     createParent: z.boolean(),
@@ -29,6 +35,7 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     op: z.literal('create'),
     ...Common,
     ...Caller,
+    ...Checked,
     path: z.string(),
     clientName: ClientName,
     overwrite: z.boolean(),
@@ -64,12 +71,35 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     oldGenStamp: z.number().int().positive(),
     newGenStamp: z.number().int().positive(),
   }),
-  z.object({ op: z.literal('delete'), ...Common, path: z.string(), recursive: z.boolean() }),
-  z.object({ op: z.literal('rename'), ...Common, src: z.string(), dst: z.string() }),
-  z.object({ op: z.literal('setReplication'), ...Common, path: z.string(), replication: Replication }),
+  z.object({ op: z.literal('delete'), ...Common, ...Checked, path: z.string(), recursive: z.boolean() }),
+  z.object({ op: z.literal('rename'), ...Common, ...Checked, src: z.string(), dst: z.string() }),
+  z.object({ op: z.literal('setReplication'), ...Common, ...Checked, path: z.string(), replication: Replication }),
   z.object({ op: z.literal('setPermission'), ...Common, path: z.string(), permission: Permission, user: UserName.optional() }),
   z.object({ op: z.literal('setOwner'), ...Common, path: z.string(), owner: z.string().optional(), group: z.string().optional(), user: UserName.optional() }),
-  z.object({ op: z.literal('setTimes'), ...Common, path: z.string(), modificationTime: z.number().int(), accessTime: z.number().int() }),
+  z.object({ op: z.literal('setTimes'), ...Common, ...Checked, path: z.string(), modificationTime: z.number().int(), accessTime: z.number().int() }),
+  /**
+   * HDFS append: the closed file at `path` is reopened under `clientName`'s lease. `newGenStamp` is
+   * reserved for the continuation of a last block that is not full (the writer rewrites that block
+   * under it); the block row keeps its stamp and length until the writer commits the new replica.
+   */
+  z.object({ op: z.literal('append'), ...Common, ...Checked, path: z.string(), clientName: ClientName, newGenStamp: z.number().int().positive() }),
+  /** HDFS concat: the sources' blocks, in order, join the end of `target`; the sources are deleted. */
+  z.object({ op: z.literal('concat'), ...Common, ...Checked, target: z.string(), sources: z.array(z.string()).min(1) }),
+  /**
+   * HDFS truncate to `newLength`. Blocks past it are dropped. When it falls inside a block, the
+   * leader first wrote the kept prefix of that block as a new replica (same block id, generation
+   * stamp `cutBlock.genStamp`); `cutBlock` then replaces the block, which must still carry
+   * `expectedGenStamp` (nobody appended meanwhile).
+   */
+  z.object({
+    op: z.literal('truncate'),
+    ...Common,
+    ...Checked,
+    path: z.string(),
+    newLength: z.number().int().min(0),
+    cutBlock: ExtendedBlock.optional(),
+    expectedGenStamp: z.number().int().positive().optional(),
+  }),
 ]);
 export type NamespaceCommand = z.infer<typeof NamespaceCommand>;
 export type CommandOf<Op extends NamespaceCommand['op']> = Extract<NamespaceCommand, { op: Op }>;

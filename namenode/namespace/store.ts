@@ -207,6 +207,8 @@ const STATEMENT_SQL = {
   deleteBlocksOf: 'DELETE FROM blocks WHERE inode = ?',
   getBlock: 'SELECT * FROM blocks WHERE id = ?',
   deleteBlock: 'DELETE FROM blocks WHERE id = ?',
+  moveBlock: 'UPDATE blocks SET inode = ?, seq = ? WHERE id = ?',
+  setLeaseHolder: 'UPDATE inodes SET lease_holder = ? WHERE id = ?',
   contentSummary: `WITH RECURSIVE subtree(id, type, length, replication) AS (
       SELECT id, type, length, replication FROM inodes WHERE id = ?
       UNION ALL SELECT i.id, i.type, i.length, i.replication FROM inodes i JOIN subtree s ON i.parent = s.id WHERE s.type = 1)

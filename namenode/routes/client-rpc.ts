@@ -30,6 +30,9 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
     setOwner: (r) => namesystem.setOwner(r),
     setTimes: (r) => namesystem.setTimes(r),
     getContentSummary: (r) => namesystem.getContentSummary(r),
+    append: (r) => namesystem.append(r),
+    concat: (r) => namesystem.concat(r),
+    truncate: (r) => namesystem.truncate(r),
   };
 
   app.post<{ Params: { method: string } }>('/rpc/v1/client/:method', async (request, reply) => {
