@@ -6,6 +6,7 @@ import { installErrorHandlers } from '../shared/http.js';
 import type { DatanodeContext } from './context.js';
 import { blockTransferRoutes } from './routes/block-transfer.js';
 import { statusRoutes } from './routes/status.js';
+import { webhdfsDatanodeRoutes } from './webhdfs/routes.js';
 
 export async function buildDatanodeServer(ctx: DatanodeContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -18,5 +19,6 @@ export async function buildDatanodeServer(ctx: DatanodeContext): Promise<Fastify
   installErrorHandlers(app);
   await app.register(blockTransferRoutes(ctx));
   await app.register(statusRoutes(ctx));
+  await app.register(webhdfsDatanodeRoutes(ctx));
   return app;
 }

@@ -58,6 +58,9 @@ export interface NamenodeOptions {
   leaseHardLimitMs?: number;
   /** The HDFS superuser: owner of `/`. Defaults to the user running the namenode. */
   superuser?: string;
+  /** WebHDFS: stream CREATE/APPEND/OPEN data through this namenode instead of redirecting; the user of requests without user.name. */
+  webhdfsProxy?: boolean;
+  webhdfsDefaultUser?: string;
   logger?: Logger;
 }
 
@@ -125,6 +128,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     datanodes,
     {
       ...namesystemDefaults(superuser),
+      ...(options.webhdfsDefaultUser ? { defaultUser: options.webhdfsDefaultUser } : {}),
       clusterId: options.clusterId ?? 'dfs-local',
       defaultReplication: options.defaultReplication ?? REPLICATION_DEFAULT,
       defaultBlockSize: options.defaultBlockSize ?? BLOCK_SIZE_BYTES_DEFAULT,
@@ -142,7 +146,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     logger,
     Math.min(LEASE_MONITOR_INTERVAL_MS, ns.leases.limits.hardLimitMs / 2),
   );
-  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger });
+  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy });
   await app.listen({ host, port });
   logger.info({ url, id, dataDir: options.dataDir, peers, appliedIndex: stateMachine.appliedIndex }, 'namenode started');
 

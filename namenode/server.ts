@@ -12,6 +12,7 @@ import { statusRoutes } from './routes/status.js';
 import { raftAdminRoutes } from './routes/raft-admin.js';
 import { peerRoutes } from './raft-group/peer-routes.js';
 import type { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
+import { webhdfsNamenodeRoutes } from './webhdfs/routes.js';
 
 export interface NamenodeServerOptions {
   namesystem: Namesystem;
@@ -23,6 +24,7 @@ export interface NamenodeServerOptions {
   heartbeatIntervalMs: number;
   startedAtMs: number;
   logger: Logger;
+  webhdfsProxy?: boolean;
 }
 
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
@@ -37,5 +39,6 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
   await app.register(statusRoutes, { namesystem: options.namesystem, namenodeId: options.namenodeId, startedAtMs: options.startedAtMs });
   await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url });
   await app.register(peerRoutes, { raft: options.raft, secret: options.secret });
+  await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy });
   return app;
 }

@@ -84,6 +84,8 @@ export function registerServerCommands(program: Command): void {
     .option('--lease-hard-limit <seconds>', 'a silent writer has its file closed by the namenode after this long (default 1200)', seconds)
     .option('--stale-after <seconds>', 'read a silent datanode last and give it no new blocks after this long (default max(30 s, 10 heartbeats))', seconds)
     .option('--cluster-id <id>', 'cluster id written when the namespace is formatted', 'dfs-local')
+    .option('--webhdfs-proxy', 'WebHDFS: stream file data through this namenode (HttpFS style) instead of redirecting to datanodes')
+    .option('--webhdfs-user <name>', 'WebHDFS: the user of requests without user.name (Hadoop\'s static user)', 'dr.who')
     .action(async (opts) => {
       const namenode = await startNamenode({
         host: opts.host,
@@ -103,6 +105,7 @@ export function registerServerCommands(program: Command): void {
         leaseSoftLimitMs: opts.leaseSoftLimit,
         leaseHardLimitMs: opts.leaseHardLimit,
         clusterId: opts.clusterId,
+        webhdfsProxy: opts.webhdfsProxy, webhdfsDefaultUser: opts.webhdfsUser,
       });
       closeOnSignals(() => namenode.close());
     });

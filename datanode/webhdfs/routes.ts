@@ -1,0 +1,69 @@
+// WebHDFS on the datanode (Hadoop's DatanodeWebHdfsMethods): the second step of CREATE, APPEND and
+// OPEN, where a namenode redirected the client with `namenoderpcaddress` naming itself, and
+// GETFILECHECKSUM. Other ops are the namenode's, answered as Hadoop's datanode does.
+
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { DfsError } from '../../shared/errors.js';
+import { normalizePath } from '../../shared/paths.js';
+import { WEBHDFS_PREFIX, encodePath, parseOp, parseParams, pathOfUrl, rawOp, sendWebHdfsError, type WebHdfsParams } from '../../shared/webhdfs.js';
+import type { DatanodeContext } from '../context.js';
+import { ClientPool, appendFile, createFile, fileChecksum, openFile } from './data-ops.js';
+
+/** The user a request without `user.name` runs as (Hadoop's hadoop.http.staticuser.user). */
+export const WEBHDFS_DEFAULT_USER = 'dr.who';
+
+export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUser?: string } = {}): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    const clients = new ClientPool();
+    app.addHook('onClose', () => clients.close());
+    // Bodies are streamed by the handlers themselves, whatever their content type (curl -T sends none).
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    app.setErrorHandler((error, _request, reply) => sendWebHdfsError(reply, error));
+
+    const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+      const op = parseOp(request.method, rawOp(request.query));
+      const params = parseParams(request.query);
+      const path = normalizePath(pathOfUrl(request.url));
+      const namenode = namenodeUrl(params);
+      const client = clients.get(namenode, params['user.name'] ?? options.defaultUser ?? WEBHDFS_DEFAULT_USER);
+      switch (op) {
+        case 'CREATE':
+          ctx.transfers.writes++;
+          try {
+            await createFile(client, path, params, request.raw);
+          } finally {
+            ctx.transfers.writes--;
+          }
+          // Hadoop: 201 with the file's webhdfs:// URI.
+          return reply.code(201).header('location', `webhdfs://${params.namenoderpcaddress}${encodePath(path)}`).header('content-length', '0').send();
+        case 'APPEND':
+          ctx.transfers.writes++;
+          try {
+            await appendFile(client, path, request.raw);
+          } finally {
+            ctx.transfers.writes--;
+          }
+          return reply.code(200).header('content-length', '0').send();
+        case 'OPEN': {
+          const { length, stream } = await openFile(client, path, params);
+          ctx.transfers.reads++;
+          stream.once('close', () => ctx.transfers.reads--);
+          return reply.code(200).type('application/octet-stream').header('content-length', String(length)).send(stream);
+        }
+        case 'GETFILECHECKSUM':
+          return reply.code(200).type('application/json').send(await fileChecksum(client, path));
+        default:
+          throw new DfsError('UnsupportedOperation', `${op} is not supported`);
+      }
+    };
+    app.route({ method: ['GET', 'PUT', 'POST', 'DELETE'], url: `${WEBHDFS_PREFIX}`, handler: handle });
+    app.route({ method: ['GET', 'PUT', 'POST', 'DELETE'], url: `${WEBHDFS_PREFIX}/*`, handler: handle });
+  };
+}
+
+/** Hadoop's datanode reaches the namenode named by the redirect (`namenoderpcaddress`, host:port). */
+function namenodeUrl(params: WebHdfsParams): string {
+  if (!params.namenoderpcaddress) throw new DfsError('IllegalArgument', 'namenoderpcaddress is not specified.');
+  return `http://${params.namenoderpcaddress}`;
+}
