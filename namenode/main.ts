@@ -103,7 +103,8 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     deadAfterMs: options.deadAfterMs ?? DEAD_AFTER_MS_DEFAULT,
   });
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
-  let namesystem: Namesystem | undefined;
+  // The Raft log starts first; the namesystem built on it is filled in before any election can end.
+  const late: { namesystem?: Namesystem } = {};
   const raft = await RaftNamespaceLog.open({
     id,
     raftDir,
@@ -116,12 +117,12 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     electionTicks: options.raftElectionTicks,
     snapshotEveryEntries: options.snapshotEveryEntries,
     onLeaderReady: async () => {
-      if (!namesystem) throw new DfsError('Unavailable', 'namenode still starting');
-      await namesystem.becomeLeader();
+      if (!late.namesystem) throw new DfsError('Unavailable', 'namenode still starting');
+      await late.namesystem.becomeLeader();
     },
   });
   const superuser = options.superuser ?? userInfo().username;
-  namesystem = new Namesystem(
+  const namesystem = new Namesystem(
     store,
     stateMachine,
     raft,
@@ -139,12 +140,12 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     },
     logger,
   );
-  const ns = namesystem;
+  late.namesystem = namesystem;
   const stopLeaseMonitor = startLeaseMonitor(
-    ns.leases,
-    { isLeader: () => ns.log.isLeader, filesUnderConstruction: () => ns.filesUnderConstruction(), recoverLease: (path, holder) => ns.recoverLease(path, holder) },
+    namesystem.leases,
+    { isLeader: () => namesystem.log.isLeader, filesUnderConstruction: () => namesystem.filesUnderConstruction(), recoverLease: (path, holder) => namesystem.recoverLease(path, holder) },
     logger,
-    Math.min(LEASE_MONITOR_INTERVAL_MS, ns.leases.limits.hardLimitMs / 2),
+    Math.min(LEASE_MONITOR_INTERVAL_MS, namesystem.leases.limits.hardLimitMs / 2),
   );
   const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy });
   await app.listen({ host, port });

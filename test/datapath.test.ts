@@ -95,7 +95,7 @@ t.test('the data path survives datanode failures and heals itself', async (t) =>
     datanodeArgs: () => ['--scan-period', '2', '--scan-rate', '32m'],
   });
   t.teardown(() => cluster.stop());
-  const client = new DfsClient({ namenodes: [cluster.namenode.url], user: 'tester' });
+  const client = new DfsClient({ namenodes: [cluster.namenode.url] });
   t.teardown(() => client.close());
   const before = randomBytes(6 * 64 * KiB + 1000);
   await client.writeFile('/data/before.bin', before);
@@ -286,7 +286,7 @@ t.test('a full datanode refuses cleanly; writes continue on the others; nothing 
   t.same(readdirSync(join(small.dataDir, 'current', 'tmp')), [], 'no partial replica left in tmp/');
 
   // A small file with replication 3 must land on the small node too; then it is full and says so.
-  const client = new DfsClient({ namenodes: [cluster.namenode.url], user: 'tester' });
+  const client = new DfsClient({ namenodes: [cluster.namenode.url] });
   t.teardown(() => client.close());
   const tiny = randomBytes(90 * KiB);
   await client.writeFile('/full/tiny', tiny, { replication: 3 });
