@@ -3,6 +3,7 @@
 // block from their replicas, streaming throughout.
 
 import { randomUUID } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +12,8 @@ import { homeDirectoryOf, resolveUserPath } from '../shared/paths.js';
 import { LEASE_SOFT_LIMIT_MS, NAMENODE_HTTP_PORT_DEFAULT } from '../shared/constants.js';
 import type { ExtendedBlock, FileStatus, LocatedBlock } from '../shared/protocol.js';
 import { NamenodeClient } from './namenode-client.js';
+import { DfsDirent, DfsStats } from './stats.js';
+import { fsCall, fsError } from './fs-errors.js';
 import { RecoverableBlockWriter } from './blocks/recoverable-writer.js';
 import { readBlockRange } from './blocks/block-reader.js';
 
@@ -43,6 +46,21 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** A mode given as a number or an octal string ('0755', '755'), as fs accepts it. */
+export function parseMode(mode: number | string): number {
+  const value = typeof mode === 'number' ? mode : /^[0-7]+$/.test(mode) ? parseInt(mode, 8) : NaN;
+  if (!Number.isInteger(value) || value < 0) throw new DfsError('IllegalArgument', `Invalid mode: ${mode}`);
+  return value & 0o1777;
+}
+
+/** fs.utimes takes seconds (numbers or numeric strings) or Dates; the namenode takes ms. */
+function toEpochMs(time: number | string | Date): number {
+  if (time instanceof Date) return time.getTime();
+  const seconds = Number(time);
+  if (!Number.isFinite(seconds)) throw new DfsError('IllegalArgument', `Invalid time: ${String(time)}`);
+  return Math.round(seconds * 1000);
+}
+
 export function defaultNamenodes(): string[] {
   const fromEnv = process.env.DFS_NAMENODES?.split(',').map((s) => s.trim()).filter(Boolean);
   return fromEnv && fromEnv.length > 0 ? fromEnv : [`http://127.0.0.1:${NAMENODE_HTTP_PORT_DEFAULT}`];
@@ -66,11 +84,17 @@ export class DfsClient {
     return resolveUserPath(path, this.homeDirectory);
   }
 
-  async stat(path: string): Promise<FileStatus> {
+  /** fs.promises.stat: an fs.Stats look-alike that also carries HDFS's FileStatus fields. */
+  async stat(path: string, options: { signal?: AbortSignal } = {}): Promise<DfsStats> {
     const resolved = this.resolve(path);
-    const { status } = await this.rpc.call('getFileInfo', { path: resolved });
-    if (!status) throw new DfsError('FileNotFound', `File does not exist: ${resolved}`, { path: resolved });
-    return status;
+    const { status } = await fsCall('stat', resolved, () => this.rpc.call('getFileInfo', { path: resolved }, options.signal));
+    if (!status) throw fsError('FileNotFound', `File does not exist: ${resolved}`, 'stat', resolved);
+    return new DfsStats(status);
+  }
+
+  /** There are no symbolic links: the same as stat. */
+  lstat(path: string, options: { signal?: AbortSignal } = {}): Promise<DfsStats> {
+    return this.stat(path, options);
   }
 
   async exists(path: string): Promise<boolean> {
@@ -91,19 +115,64 @@ export class DfsClient {
     }
   }
 
-  async readdir(path: string): Promise<FileStatus[]> {
-    const entries: FileStatus[] = [];
-    for await (const entry of this.list(path)) entries.push(entry);
-    return entries;
+  /** fs.promises.readdir: names, or DfsDirents (with each entry's FileStatus) given `withFileTypes`. */
+  readdir(path: string, options?: { withFileTypes?: false; signal?: AbortSignal }): Promise<string[]>;
+  readdir(path: string, options: { withFileTypes: true; signal?: AbortSignal }): Promise<DfsDirent[]>;
+  async readdir(path: string, options: { withFileTypes?: boolean; signal?: AbortSignal } = {}): Promise<string[] | DfsDirent[]> {
+    const entries: DfsDirent[] = [];
+    for await (const entry of this.opendir(path, options)) entries.push(entry);
+    return options.withFileTypes ? entries : entries.map((entry) => entry.name);
   }
 
-  async mkdir(path: string, options: { recursive?: boolean; permission?: number } = {}): Promise<boolean> {
-    const { created } = await this.rpc.call('mkdirs', {
-      path: this.resolve(path),
-      createParent: options.recursive ?? false,
-      permission: options.permission,
+  /**
+   * fs.promises.opendir: the entries of a directory of any size as an async iterator, fetched from
+   * the namenode a page at a time (only one page is held in memory).
+   */
+  async *opendir(path: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<DfsDirent> {
+    const resolved = this.resolve(path);
+    let startAfter: string | undefined;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const page = await fsCall('scandir', resolved, async () => {
+        const answer = await this.rpc.call('listStatus', { path: resolved, startAfter }, options.signal);
+        if (answer.entries.length === 0 && startAfter === undefined) {
+          const { status } = await this.rpc.call('getFileInfo', { path: resolved }, options.signal);
+          if (!status) throw new DfsError('FileNotFound', `File ${resolved} does not exist.`, { path: resolved });
+          if (status.type !== 'DIRECTORY') throw new DfsError('PathIsNotDirectory', `${resolved} is not a directory`, { path: resolved });
+        }
+        return answer;
+      });
+      for (const entry of page.entries) yield new DfsDirent(entry);
+      if (page.remaining === 0 || page.entries.length === 0) return;
+      const last = page.entries[page.entries.length - 1].path;
+      startAfter = last.slice(last.lastIndexOf('/') + 1);
+    }
+  }
+
+  /**
+   * fs.promises.mkdir: EEXIST when the path exists (unless `recursive`); with `recursive`, answers
+   * the first directory it created, or undefined when there was nothing to create.
+   */
+  async mkdir(path: string, options: { recursive?: boolean; mode?: number | string; permission?: number; signal?: AbortSignal } = {}): Promise<string | undefined> {
+    const resolved = this.resolve(path);
+    const permission = options.permission ?? (options.mode === undefined ? undefined : parseMode(options.mode));
+    return fsCall('mkdir', resolved, async () => {
+      let firstMissing: string | undefined;
+      if (options.recursive) {
+        for (let at = resolved; at !== '/'; at = at.slice(0, Math.max(1, at.lastIndexOf('/')))) {
+          const { status } = await this.rpc.call('getFileInfo', { path: at }, options.signal);
+          if (status) {
+            if (status.type !== 'DIRECTORY') throw new DfsError('ParentNotDirectory', `${at} is not a directory`, { path: at });
+            break;
+          }
+          firstMissing = at;
+        }
+        if (firstMissing === undefined) return undefined;
+      }
+      const { created } = await this.rpc.call('mkdirs', { path: resolved, createParent: options.recursive ?? false, permission }, options.signal);
+      if (!created && !options.recursive) throw new DfsError('FileAlreadyExists', `${resolved} already exists`, { path: resolved });
+      return options.recursive ? firstMissing : undefined;
     });
-    return created;
   }
 
   async delete(path: string, options: { recursive?: boolean } = {}): Promise<boolean> {
@@ -111,8 +180,107 @@ export class DfsClient {
     return deleted;
   }
 
-  async rename(src: string, dst: string): Promise<void> {
-    await this.rpc.call('rename', { src: this.resolve(src), dst: this.resolve(dst) });
+  /** fs.promises.rename. As in HDFS, an existing file at `dst` is not replaced (EEXIST). */
+  async rename(src: string, dst: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const from = this.resolve(src);
+    const to = this.resolve(dst);
+    await fsCall('rename', from, () => this.rpc.call('rename', { src: from, dst: to }, options.signal), to);
+  }
+
+  /** fs.promises.rm: a directory needs `recursive` (else EISDIR); a missing path is fine with `force`. */
+  async rm(path: string, options: { recursive?: boolean; force?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const resolved = this.resolve(path);
+    await fsCall('rm', resolved, async () => {
+      const { status } = await this.rpc.call('getFileInfo', { path: resolved }, options.signal);
+      if (!status) {
+        if (options.force) return;
+        throw new DfsError('FileNotFound', `File does not exist: ${resolved}`, { path: resolved });
+      }
+      if (status.type === 'DIRECTORY' && !options.recursive) {
+        throw new DfsError('PathIsDirectory', `Path is a directory: ${resolved}`, { path: resolved });
+      }
+      const { deleted } = await this.rpc.call('delete', { path: resolved, recursive: options.recursive ?? false }, options.signal);
+      if (!deleted && !options.force) throw new DfsError('FileNotFound', `File does not exist: ${resolved}`, { path: resolved });
+    });
+  }
+
+  /** fs.promises.rmdir: removes an empty directory (ENOTDIR for a file, ENOTEMPTY when not empty). */
+  async rmdir(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const resolved = this.resolve(path);
+    await fsCall('rmdir', resolved, async () => {
+      const { status } = await this.rpc.call('getFileInfo', { path: resolved }, options.signal);
+      if (!status) throw new DfsError('FileNotFound', `File does not exist: ${resolved}`, { path: resolved });
+      if (status.type !== 'DIRECTORY') throw new DfsError('PathIsNotDirectory', `${resolved} is not a directory`, { path: resolved });
+      await this.rpc.call('delete', { path: resolved, recursive: false }, options.signal);
+    });
+  }
+
+  /** fs.promises.unlink: removes a file (EISDIR for a directory). */
+  async unlink(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const resolved = this.resolve(path);
+    await fsCall('unlink', resolved, async () => {
+      const { status } = await this.rpc.call('getFileInfo', { path: resolved }, options.signal);
+      if (!status) throw new DfsError('FileNotFound', `File does not exist: ${resolved}`, { path: resolved });
+      if (status.type === 'DIRECTORY') throw new DfsError('PathIsDirectory', `Path is a directory: ${resolved}`, { path: resolved });
+      await this.rpc.call('delete', { path: resolved, recursive: false }, options.signal);
+    });
+  }
+
+  /**
+   * fs.promises.copyFile: streams `src` into a new `dst` (replaced unless `mode` has
+   * fs.constants.COPYFILE_EXCL). The data goes through this client: HDFS has no server-side copy.
+   */
+  async copyFile(src: string, dst: string, mode = 0, options: Omit<WriteOptions, 'overwrite'> = {}): Promise<void> {
+    const from = this.resolve(src);
+    const to = this.resolve(dst);
+    await fsCall('copyfile', from, async () => {
+      const status = await this.stat(from, { signal: options.signal });
+      if (status.isDirectory()) throw new DfsError('PathIsDirectory', `Path is a directory: ${from}`, { path: from });
+      const overwrite = (mode & fsConstants.COPYFILE_EXCL) === 0;
+      await pipeline(
+        this.createReadStream(from, { signal: options.signal }),
+        this.createWriteStream(to, { replication: status.replication, blockSize: status.blockSize, ...options, overwrite, createParent: options.createParent ?? false }),
+        { signal: options.signal },
+      );
+    }, to);
+  }
+
+  /**
+   * fs.promises.access: ENOENT when missing; for R_OK/W_OK/X_OK the permission bits are checked as
+   * the namenode would: owner bits for the owner, group bits when the group is the user's name,
+   * other bits otherwise (this client does not know the user's other groups).
+   */
+  async access(path: string, mode: number = fsConstants.F_OK, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const status = await fsCall('access', this.resolve(path), () => this.stat(path, options));
+    if (mode === fsConstants.F_OK) return;
+    const shift = status.owner === this.user ? 6 : status.group === this.user ? 3 : 0;
+    const granted = (status.permission >> shift) & 0o7;
+    if ((mode & 0o7 & granted) !== (mode & 0o7)) {
+      throw fsError('AccessControl', `Permission denied: user=${this.user}, access=${mode}, inode=${status.path}`, 'access', status.path);
+    }
+  }
+
+  /** fs.promises.utimes: numbers are seconds since the epoch, as in Node; Dates are exact to the ms. */
+  async utimes(path: string, atime: number | string | Date, mtime: number | string | Date, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const resolved = this.resolve(path);
+    await fsCall('utime', resolved, () =>
+      this.rpc.call('setTimes', { path: resolved, accessTime: toEpochMs(atime), modificationTime: toEpochMs(mtime) }, options.signal),
+    );
+  }
+
+  /** fs.promises.chmod: `mode` as a number or an octal string ('755'); only the owner or the superuser may. */
+  async chmod(path: string, mode: number | string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const resolved = this.resolve(path);
+    await fsCall('chmod', resolved, () => this.rpc.call('setPermission', { path: resolved, permission: parseMode(mode) }, options.signal));
+  }
+
+  /**
+   * fs.promises.chown with HDFS's user and group names instead of numeric ids; either may be
+   * undefined to leave it. Changing the owner needs the superuser.
+   */
+  async chown(path: string, owner: string | undefined, group?: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const resolved = this.resolve(path);
+    await fsCall('chown', resolved, () => this.rpc.call('setOwner', { path: resolved, owner, group }, options.signal));
   }
 
   createWriteStream(path: string, options: WriteOptions = {}): DfsWriteStream {
@@ -123,15 +291,34 @@ export class DfsClient {
     return Readable.from(this.readRange(this.resolve(path), options), { objectMode: false });
   }
 
-  async writeFile(path: string, data: Uint8Array | string | Readable, options: WriteOptions = {}): Promise<void> {
-    const source = typeof data === 'string' || data instanceof Uint8Array ? Readable.from([Buffer.from(data)]) : data;
-    await pipeline(source, this.createWriteStream(path, { overwrite: true, ...options }), { signal: options.signal });
+  /**
+   * fs.promises.writeFile: replaces the file (flag 'w', the default) or fails with EEXIST when it
+   * exists (flag 'wx'). `data` may be a string, bytes, a Readable or any (async) iterable of chunks.
+   */
+  async writeFile(
+    path: string,
+    data: Uint8Array | string | Readable | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>,
+    options: WriteOptions & { flag?: 'w' | 'wx'; encoding?: BufferEncoding } = {},
+  ): Promise<void> {
+    const resolved = this.resolve(path);
+    const source =
+      typeof data === 'string' ? Readable.from([Buffer.from(data, options.encoding)]) : data instanceof Uint8Array ? Readable.from([Buffer.from(data)]) : data;
+    const overwrite = options.overwrite ?? options.flag !== 'wx';
+    await fsCall('open', resolved, () => pipeline(source, this.createWriteStream(resolved, { ...options, overwrite }), { signal: options.signal }));
   }
 
-  async readFile(path: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.readRange(this.resolve(path), options)) chunks.push(chunk);
-    return Buffer.concat(chunks);
+  /** fs.promises.readFile: a Buffer, or a string given an encoding. */
+  readFile(path: string, options?: { signal?: AbortSignal; encoding?: null } | null): Promise<Buffer>;
+  readFile(path: string, options: BufferEncoding | { signal?: AbortSignal; encoding: BufferEncoding }): Promise<string>;
+  async readFile(path: string, options: BufferEncoding | { signal?: AbortSignal; encoding?: BufferEncoding | null } | null = {}): Promise<Buffer | string> {
+    const { encoding, signal } = typeof options === 'string' ? { encoding: options, signal: undefined } : (options ?? {});
+    const resolved = this.resolve(path);
+    const data = await fsCall('open', resolved, async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of this.readRange(resolved, { signal })) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    });
+    return encoding ? data.toString(encoding) : data;
   }
 
   private async *readRange(path: string, options: ReadOptions): AsyncGenerator<Buffer> {
@@ -174,10 +361,10 @@ export class DfsWriteStream extends Writable {
   private status: FileStatus | null = null;
   private writer: RecoverableBlockWriter | null = null;
   private current: LocatedBlock | null = null;
-  private previous: ExtendedBlock | undefined;
-  private leaseTimer: NodeJS.Timeout | null = null;
   /** Datanodes that failed a pipeline of this stream: kept out of its later blocks too. */
   private readonly failedNodes = new Set<string>();
+  private previous: ExtendedBlock | undefined;
+  private leaseTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly client: DfsClient,
