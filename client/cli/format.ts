@@ -28,33 +28,122 @@ export function statDate(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
-/** Hadoop's StringUtils.TraditionalBinaryPrefix.long2String with one decimal, as -ls -h prints. */
+/**
+ * Hadoop's StringUtils.TraditionalBinaryPrefix.long2String(n, "", 1), as -ls -h, -du -h, -df -h
+ * and -count -h print sizes: "1023", "64 M" (exact), "1.5 K".
+ */
 export function humanBytes(bytes: number): string {
-  const units = ['', 'K', 'M', 'G', 'T', 'P', 'E'];
+  const units = ['K', 'M', 'G', 'T', 'P', 'E'];
+  if (bytes < 1024) return String(bytes);
   let unit = 0;
-  let value = bytes;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
+  while (unit + 1 < units.length && bytes >= 1024 ** (unit + 2)) unit += 1;
+  const divisor = 1024 ** (unit + 1);
+  if (bytes % divisor === 0) return `${bytes / divisor} ${units[unit]}`;
+  let text = (bytes / divisor).toFixed(1);
+  // A value that rounds up to 1024 moves to the next prefix, as Hadoop does.
+  if (text.startsWith('1024') && unit + 1 < units.length) {
     unit += 1;
+    text = (bytes / 1024 ** (unit + 1)).toFixed(1);
   }
-  if (unit === 0) return String(bytes);
-  return `${value.toFixed(1)} ${units[unit]}`;
+  return `${text} ${units[unit]}`;
 }
 
-/** Lines of `hdfs dfs -ls`, with Hadoop's column widths (replication 3, length 10 at least). */
-export function formatListing(entries: FileStatus[], options: { human?: boolean } = {}): string[] {
-  const size = (s: FileStatus) => (options.human ? humanBytes(s.length) : String(s.length));
-  const repl = (s: FileStatus) => (s.type === 'DIRECTORY' ? '-' : String(s.replication));
-  const widthRepl = Math.max(3, ...entries.map((s) => repl(s).length));
-  const widthOwner = Math.max(0, ...entries.map((s) => s.owner.length));
-  const widthGroup = Math.max(0, ...entries.map((s) => s.group.length));
-  const widthLength = Math.max(10, ...entries.map((s) => size(s).length));
-  return entries.map(
-    (s) =>
-      `${permissionString(s)} ${repl(s).padStart(widthRepl)} ${s.owner.padEnd(widthOwner)} ${s.group.padEnd(widthGroup)} ` +
-      `${size(s).padStart(widthLength)} ${lsDate(s.modificationTime)} ${s.path}`,
+export interface ListingOptions {
+  human?: boolean;
+  /** -u: show the access time instead of the modification time. */
+  atime?: boolean;
+}
+
+/**
+ * Lines of `hdfs dfs -ls`: Hadoop's Ls keeps its column widths for the whole run and only widens
+ * them (replication 3 and length 10 at least), so one formatter serves one command.
+ */
+export class ListingFormatter {
+  private widthRepl = 3;
+  private widthLength = 10;
+  private widthOwner = 0;
+  private widthGroup = 0;
+
+  constructor(private readonly options: ListingOptions = {}) {}
+
+  private size(s: FileStatus): string {
+    return this.options.human ? humanBytes(s.length) : String(s.length);
+  }
+
+  /** Widens the columns for a batch of entries about to be printed (Ls.adjustColumnWidths). */
+  adjust(entries: FileStatus[]): void {
+    for (const s of entries) {
+      this.widthRepl = Math.max(this.widthRepl, String(s.replication).length);
+      this.widthLength = Math.max(this.widthLength, String(s.length).length);
+      this.widthOwner = Math.max(this.widthOwner, s.owner.length);
+      this.widthGroup = Math.max(this.widthGroup, s.group.length);
+    }
+  }
+
+  line(s: FileStatus, display: string): string {
+    const repl = s.type === 'DIRECTORY' ? '-' : String(s.replication);
+    const owner = this.widthOwner > 0 ? s.owner.padEnd(this.widthOwner) + ' ' : s.owner;
+    const group = this.widthGroup > 0 ? s.group.padEnd(this.widthGroup) + ' ' : s.group;
+    const time = this.options.atime ? s.accessTime : s.modificationTime;
+    return `${permissionString(s)} ${repl.padStart(this.widthRepl)} ${owner}${group}${this.size(s).padStart(this.widthLength)} ${lsDate(time)} ${display}`;
+  }
+}
+
+/** Lines of `hdfs dfs -ls` for one batch of entries shown by their full path. */
+export function formatListing(entries: FileStatus[], options: ListingOptions = {}): string[] {
+  const formatter = new ListingFormatter(options);
+  formatter.adjust(entries);
+  return entries.map((s) => formatter.line(s, s.path));
+}
+
+/**
+ * Hadoop's FsUsage.TableBuilder: columns as wide as their widest cell, two spaces apart, chosen
+ * columns right-aligned, the last left-aligned column without trailing spaces.
+ */
+export function formatTable(rows: string[][], rightAligned: number[] = []): string[] {
+  if (rows.length === 0) return [];
+  const columns = rows[0].length;
+  const widths = Array.from({ length: columns }, (_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows.map((row) =>
+    row
+      .map((cell, c) => (rightAligned.includes(c) ? cell.padStart(widths[c]) : c === columns - 1 ? cell : cell.padEnd(widths[c])))
+      .join('  '),
   );
 }
+
+export interface ContentSummaryView {
+  length: number;
+  fileCount: number;
+  directoryCount: number;
+  quota: number;
+  spaceQuota: number;
+  spaceConsumed: number;
+}
+
+const countSize = (n: number, human: boolean) => (human ? humanBytes(n) : String(n));
+
+/** ContentSummary.toString(qOption, hOption): the columns `-count` prints before the path. */
+export function formatContentSummary(summary: ContentSummaryView, options: { quota?: boolean; human?: boolean } = {}): string {
+  const human = options.human ?? false;
+  let prefix = '';
+  if (options.quota) prefix = formatQuotaUsage(summary, human);
+  return (
+    prefix +
+    `${countSize(summary.directoryCount, human).padStart(12)} ${countSize(summary.fileCount, human).padStart(12)} ${countSize(summary.length, human).padStart(18)} `
+  );
+}
+
+/** QuotaUsage columns (QUOTA REM_QUOTA SPACE_QUOTA REM_SPACE_QUOTA): "none" and "inf" without quotas. */
+export function formatQuotaUsage(summary: ContentSummaryView, human: boolean): string {
+  const quota = summary.quota >= 0 ? countSize(summary.quota, human) : 'none';
+  const remaining = summary.quota >= 0 ? countSize(summary.quota - summary.directoryCount - summary.fileCount, human) : 'inf';
+  const spaceQuota = summary.spaceQuota >= 0 ? countSize(summary.spaceQuota, human) : 'none';
+  const spaceRemaining = summary.spaceQuota >= 0 ? countSize(summary.spaceQuota - summary.spaceConsumed, human) : 'inf';
+  return `${quota.padStart(12)} ${remaining.padStart(15)} ${spaceQuota.padStart(15)} ${spaceRemaining.padStart(15)} `;
+}
+
+export const CONTENT_SUMMARY_HEADER = `${'DIR_COUNT'.padStart(12)} ${'FILE_COUNT'.padStart(12)} ${'CONTENT_SIZE'.padStart(18)} `;
+export const QUOTA_HEADER = `${'QUOTA'.padStart(12)} ${'REM_QUOTA'.padStart(15)} ${'SPACE_QUOTA'.padStart(15)} ${'REM_SPACE_QUOTA'.padStart(15)} `;
 
 /** Expands `hdfs dfs -stat` format specifiers. */
 export function formatStat(format: string, s: FileStatus): string {

@@ -1,388 +1,129 @@
 // `dfs -<command>`: the file-system shell, following `hdfs dfs` syntax, output and messages.
 // Each command parses its own flags (Hadoop's CommandFormat), reports errors as
 // "<cmd>: `<path>': <reason>" on stderr, and makes the process exit 1 when any path failed.
+// The commands live in ./commands by family; this file is their table and the dispatcher.
 
-import { createReadStream, createWriteStream, promises as fsp, statSync } from 'node:fs';
-import { basename, join as localJoin } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DfsError, isDfsError } from '../../shared/errors.js';
-import { baseName, joinPath } from '../../shared/paths.js';
-import type { FileStatus } from '../../shared/protocol.js';
 import { DfsClient } from '../dfs-client.js';
-import { formatListing, formatStat } from './format.js';
-import { startProgress } from './progress.js';
+import { cat, head, tail, text } from './commands/content.js';
+import { checksum, count, df, du, find, ls, stat, test } from './commands/listing.js';
+import { chgrp, chmod, chown, expunge, mkdir, rm, rmdir, touch, touchz } from './commands/modify.js';
+import { cp, get, getmerge, moveFromLocal, mv, put } from './commands/transfer.js';
+import { Shell, UsageError, parseCommandLine, type CommandSpec, type ShellOptions } from './shell-core.js';
 
-interface CommandSpec {
-  usage: string;
-  description: string;
-  flags: string;
-  minArgs: number;
-  maxArgs: number;
-  run(shell: FsShell, flags: Set<string>, args: string[]): Promise<void>;
+export { PathError } from './shell-core.js';
+
+const MANY = Infinity;
+
+const COMMANDS: Record<string, CommandSpec> = {
+  cat: { usage: '[-ignoreCrc] <src> ...', description: 'Fetch all files that match the file pattern <src> and display their content on stdout.', flags: 'ignoreCrc', minArgs: 1, maxArgs: MANY, run: cat },
+  checksum: { usage: '[-v] <src> ...', description: 'Dump checksum information for files that match the file pattern <src> to stdout.\n-v: Display the block size of the file.', flags: 'v', minArgs: 1, maxArgs: MANY, run: checksum },
+  chgrp: { usage: '[-R] GROUP PATH...', description: 'This is equivalent to -chown ... :GROUP ...', flags: 'R', minArgs: 2, maxArgs: MANY, run: chgrp },
+  chmod: { usage: '[-R] <MODE[,MODE]... | OCTALMODE> PATH...', description: 'Changes permissions of a file. MODE is [ugoa]*[+-=][rwxXt]*; OCTALMODE is up to four octal digits.\n-R: modifies the files recursively.', flags: 'R', minArgs: 2, maxArgs: MANY, run: chmod },
+  chown: { usage: '[-R] [OWNER][:[GROUP]] PATH...', description: 'Changes owner and group of a file. Only the superuser may change the owner.\n-R: modifies the files recursively.', flags: 'R', minArgs: 2, maxArgs: MANY, run: chown },
+  copyFromLocal: { usage: '[-f] [-p] [-l] [-d] <localsrc> ... <dst>', description: 'Identical to the -put command.', flags: 'f p l d', minArgs: 2, maxArgs: MANY, run: (s, p) => put(s, p, 'copyFromLocal').then(() => undefined) },
+  copyToLocal: { usage: '[-f] [-p] [-ignoreCrc] <src> ... <localdst>', description: 'Identical to the -get command.', flags: 'f p ignoreCrc', minArgs: 2, maxArgs: MANY, run: (s, p) => get(s, p, 'copyToLocal') },
+  count: { usage: '[-q] [-h] [-v] [-u] <path> ...', description: 'Count the number of directories, files and bytes under the paths that match the specified file pattern. The output columns are:\nDIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME\nor, with the -q option:\nQUOTA REM_QUOTA SPACE_QUOTA REM_SPACE_QUOTA DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME\n-h: Shows file sizes in human readable format.\n-v: Displays a header line.\n-u: Shows the quota and its usage only.', flags: 'q h v u', minArgs: 0, maxArgs: MANY, run: count },
+  cp: { usage: '[-f] [-p | -p[topax]] [-d] <src> ... <dst>', description: 'Copy files that match the file pattern <src> to a destination. When copying multiple files, the destination must be a directory.\n-f: Overwrites the destination if it already exists.\n-p: Preserves timestamps, ownership and permission.\n-d: Skip creation of temporary file(<dst>._COPYING_).', flags: 'f d p*', minArgs: 2, maxArgs: MANY, run: cp },
+  df: { usage: '[-h] [<path> ...]', description: 'Shows the capacity, free and used space of the filesystem.\n-h: Formats the sizes of files in a human-readable fashion rather than a number of bytes.', flags: 'h', minArgs: 0, maxArgs: MANY, run: df },
+  du: { usage: '[-s] [-h] [-v] <path> ...', description: 'Show the amount of space, in bytes, used by the files that match the specified file pattern.\n-s: Rather than showing the size of each individual file that matches the pattern, shows the total (summary) size.\n-h: Formats the sizes of files in a human-readable fashion rather than a number of bytes.\n-v: option displays a header line.', flags: 's h v x', minArgs: 0, maxArgs: MANY, run: du },
+  expunge: { usage: '[-immediate]', description: 'Delete files from the trash that are older than the retention threshold', flags: 'immediate', minArgs: 0, maxArgs: 0, run: expunge },
+  find: { usage: '<path> ... <expression> ...', description: 'Finds all files that match the specified expression and applies selected actions to them. If no <path> is specified then defaults to the current working directory. If no expression is specified then defaults to -print.\nExpressions: -name pattern, -iname pattern, -print, -print0, expression -a expression.', flags: '', rawArgs: true, minArgs: 0, maxArgs: MANY, run: find },
+  get: { usage: '[-f] [-p] [-ignoreCrc] <src> ... <localdst>', description: 'Copy files that match the file pattern <src> to the local name. <src> is kept. When copying multiple files, the destination must be a directory.\n-p: Preserves access and modification times, ownership and the mode.\n-f: Overwrites the destination if it already exists.', flags: 'f p ignoreCrc', minArgs: 2, maxArgs: MANY, run: (s, p) => get(s, p) },
+  getmerge: { usage: '[-nl] [-skip-empty-file] <src> <localdst>', description: 'Get all the files in the directories that match the source file pattern and merge and sort them to only one file on local fs. <src> is kept.\n-nl: Add a newline character at the end of each file.\n-skip-empty-file: Do not add new line character for empty file.', flags: 'nl skip-empty-file', minArgs: 2, maxArgs: MANY, run: getmerge },
+  head: { usage: '<file>', description: 'Show the first 1KB of the file.', flags: '', minArgs: 1, maxArgs: 1, run: head },
+  ls: { usage: '[-C] [-d] [-h] [-q] [-R] [-t] [-S] [-r] [-u] [<path> ...]', description: 'List the contents that match the specified file pattern. If path is not specified, the contents of /user/<currentUser> will be listed. For a directory a list of its direct children is returned (unless -d option is specified).\n-C: Display the paths of files and directories only.\n-d: Directories are listed as plain files.\n-h: Formats the sizes of files in a human-readable fashion rather than a number of bytes.\n-q: Print ? instead of non-printable characters.\n-R: Recursively list the contents of directories.\n-t: Sort files by modification time (most recent first).\n-S: Sort files by size.\n-r: Reverse the order of the sort.\n-u: Use time of last access instead of modification for display and sorting.', flags: 'C d h q R t S r u', minArgs: 0, maxArgs: MANY, run: ls },
+  mkdir: { usage: '[-p] <path> ...', description: 'Create a directory in specified location.\n-p: Do not fail if the directory already exists', flags: 'p', minArgs: 1, maxArgs: MANY, run: mkdir },
+  moveFromLocal: { usage: '[-f] [-p] [-l] [-d] <localsrc> ... <dst>', description: 'Same as -put, except that the source is deleted after it\'s copied.', flags: 'f p l d', minArgs: 2, maxArgs: MANY, run: moveFromLocal },
+  mv: { usage: '<src> ... <dst>', description: 'Move files that match the specified file pattern <src> to a destination <dst>. When moving multiple files, the destination must be a directory.', flags: '', minArgs: 2, maxArgs: MANY, run: mv },
+  put: { usage: '[-f] [-p] [-l] [-d] <localsrc> ... <dst>', description: 'Copy files from the local file system into fs. Copying fails if the file already exists, unless the -f flag is given.\n-p: Preserves timestamps and permission.\n-f: Overwrites the destination if it already exists.\n-l: Allow DataNode to lazily persist the file to disk. Forces replication factor of 1.\n-d: Skip creation of temporary file(<dst>._COPYING_).', flags: 'f p l d', minArgs: 2, maxArgs: MANY, run: (s, p) => put(s, p).then(() => undefined) },
+  rm: { usage: '[-f] [-r|-R] [-skipTrash] <src> ...', description: 'Delete all files that match the specified file pattern. Equivalent to the Unix command "rm <src>"\n-f: If the file does not exist, do not display a diagnostic message or modify the exit status to reflect an error.\n-[rR]: Recursively deletes directories.\n-skipTrash: option bypasses trash, if enabled, and immediately deletes <src>.', flags: 'f r R skipTrash safely', minArgs: 1, maxArgs: MANY, run: rm },
+  rmdir: { usage: '[--ignore-fail-on-non-empty] <dir> ...', description: 'Removes the directory entry specified by each directory argument, provided it is empty.', flags: '-ignore-fail-on-non-empty', minArgs: 1, maxArgs: MANY, run: rmdir },
+  stat: { usage: '[format] <path> ...', description: 'Print statistics about the file/directory at <path> in the specified format. Format accepts permissions in octal (%a) and symbolic (%A), filesize in bytes (%b), type (%F), group name of owner (%g), name (%n), block size (%o), replication (%r), user name of owner (%u), access date (%x, %X), and modification date (%y, %Y). %x and %y show UTC date as "yyyy-MM-dd HH:mm:ss" and %X and %Y show milliseconds since January 1, 1970 UTC. If the format is not specified, %y is used by default.', flags: '', minArgs: 1, maxArgs: MANY, run: stat },
+  tail: { usage: '[-f] [-s <sleep interval>] <file>', description: 'Show the last 1KB of the file.\n-f: Shows appended data as the file grows.\n-s: With -f, defines the sleep interval between iterations in milliseconds.', flags: 'f', valueFlags: 's', minArgs: 1, maxArgs: 1, run: tail },
+  test: { usage: '-[defswrz] <path>', description: 'Answer various questions about <path>, with result via exit status.\n-d: return 0 if <path> is a directory.\n-e: return 0 if <path> exists.\n-f: return 0 if <path> is a file.\n-s: return 0 if file <path> is greater than zero bytes in size.\n-w: return 0 if file <path> exists and write permission is granted.\n-r: return 0 if file <path> exists and read permission is granted.\n-z: return 0 if file <path> is zero bytes in size, else return 1.', flags: 'd e f s w r z', minArgs: 1, maxArgs: 1, run: test },
+  text: { usage: '[-ignoreCrc] <src> ...', description: 'Takes a source file and outputs the file in text format. The allowed formats are plain text and gzip.', flags: 'ignoreCrc', minArgs: 1, maxArgs: MANY, run: text },
+  touch: { usage: '[-a] [-m] [-t TIMESTAMP (yyyyMMdd:HHmmss) ] [-c] <path> ...', description: 'Updates the access and modification times of the file specified by the <path> to the current time. If the file does not exist, then a zero length file is created at <path> with current time as the timestamp of that <path>.\n-a Change only the access time\n-m Change only the modification time\n-t TIMESTAMP Use specified timestamp instead of current time\n-c Do not create any files', flags: 'a m c', valueFlags: 't', minArgs: 1, maxArgs: MANY, run: touch },
+  touchz: { usage: '<path> ...', description: 'Creates a file of zero length at <path> with current time as the timestamp of that <path>. An error is returned if the file exists with non-zero length', flags: '', minArgs: 1, maxArgs: MANY, run: touchz },
+  usage: { usage: '[cmd ...]', description: 'Displays the usage for given command or all commands if none is specified.', flags: '', minArgs: 0, maxArgs: MANY, run: async (s, p) => printUsage(s, p.args) },
+  help: { usage: '[cmd ...]', description: 'Displays help for given command or all commands if none is specified.', flags: '', minArgs: 0, maxArgs: MANY, run: async (s, p) => printHelp(s, p.args) },
+};
+
+/** Commands handled outside this table (admin.ts) but listed in the usage. */
+const EXTERNAL_USAGE: Record<string, string> = { setrep: '[-R] [-w] <rep> <path> ...' };
+
+function usageOf(name: string): string {
+  return `-${name} ${COMMANDS[name]?.usage ?? EXTERNAL_USAGE[name] ?? ''}`.trimEnd();
 }
 
-/** A failure tied to one path, printed the way Hadoop's PathIOException prints. */
-export class PathError extends Error {
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    super(`\`${path}': ${reason}`);
+function commandNames(): string[] {
+  return [...Object.keys(COMMANDS), ...Object.keys(EXTERNAL_USAGE)].sort((a, b) => a.localeCompare(b));
+}
+
+export function usageLines(): string[] {
+  return commandNames().map((name) => `\t[${usageOf(name)}]`);
+}
+
+export function helpText(): string {
+  return commandNames()
+    .filter((name) => COMMANDS[name])
+    .map((name) => helpFor(name))
+    .join('\n');
+}
+
+function helpFor(name: string): string {
+  const description = COMMANDS[name].description.split('\n').map((line) => `  ${line}`).join('\n');
+  return `${usageOf(name)} :\n${description}\n`;
+}
+
+function printUsage(shell: Shell, names: string[]): void {
+  if (names.length === 0) {
+    shell.print(`Usage: dfs [generic options]\n${usageLines().join('\n')}`);
+    return;
+  }
+  for (const name of names.map((n) => n.replace(/^-/, ''))) {
+    if (!COMMANDS[name] && !EXTERNAL_USAGE[name]) shell.report('usage', new Error(`Unknown command: ${name}`));
+    else shell.print(`Usage: dfs [generic options] ${usageOf(name)}`);
   }
 }
 
-const REASONS: Partial<Record<DfsError['kind'], string>> = {
-  FileNotFound: 'No such file or directory',
-  FileAlreadyExists: 'File exists',
-  PathIsDirectory: 'Is a directory',
-  PathIsNotDirectory: 'Is not a directory',
-  ParentNotDirectory: 'Is not a directory',
-  PathIsNotEmptyDirectory: 'Directory is not empty',
-  AccessControl: 'Permission denied',
-};
-
-/** Rewrites a namenode error about `path` into the shell's wording. */
-function asPathError(error: unknown, path: string): unknown {
-  if (isDfsError(error) && REASONS[error.kind]) return new PathError(path, REASONS[error.kind]!);
-  return error;
+function printHelp(shell: Shell, names: string[]): void {
+  if (names.length === 0) {
+    shell.print(`Usage: dfs [generic options]\n${usageLines().join('\n')}\n\n${helpText()}`);
+    return;
+  }
+  for (const name of names.map((n) => n.replace(/^-/, ''))) {
+    if (!COMMANDS[name]) shell.report('help', new Error(`Unknown command: ${name}`));
+    else shell.print(helpFor(name));
+  }
 }
 
 export class FsShell {
-  private failed = false;
+  private readonly shell: Shell;
 
-  constructor(
-    readonly client: DfsClient,
-    private readonly out: NodeJS.WritableStream = process.stdout,
-    private readonly err: NodeJS.WritableStream = process.stderr,
-  ) {}
-
-  print(line: string): void {
-    this.out.write(line + '\n');
-  }
-
-  /** Runs `action` for one path; a failure is reported and the shell goes on with the next path. */
-  async forPath(command: string, path: string, action: () => Promise<void>): Promise<void> {
-    try {
-      await action();
-    } catch (error) {
-      this.report(command, asPathError(error, path));
-    }
-  }
-
-  report(command: string, error: unknown): void {
-    this.failed = true;
-    if ((error as { silent?: boolean }).silent) return;
-    const message = error instanceof PathError || isDfsError(error) ? error.message : `${(error as Error).message ?? error}`;
-    this.err.write(`${command}: ${message}\n`);
-  }
-
-  async statOrNull(path: string): Promise<FileStatus | null> {
-    const { status } = await this.client.rpc.call('getFileInfo', { path: this.client.resolve(path) });
-    return status;
-  }
-
-  async requireStat(path: string): Promise<FileStatus> {
-    const status = await this.statOrNull(path);
-    if (!status) throw new PathError(path, 'No such file or directory');
-    return status;
+  constructor(client: DfsClient, options: ShellOptions = {}) {
+    this.shell = new Shell(client, options);
   }
 
   /** Runs one shell command line (without the generic options); returns the exit code. */
   async run(argv: string[]): Promise<number> {
     const [commandArg, ...rest] = argv;
     const name = commandArg.replace(/^-/, '');
-    const spec = COMMANDS[name];
-    if (!spec) {
-      this.err.write(`${commandArg}: Unknown command\nUsage: dfs [generic options]\n${usageLines().join('\n')}\n`);
-      return 1;
-    }
-    const flags = new Set<string>();
-    const args: string[] = [];
-    for (let i = 0; i < rest.length; i++) {
-      const arg = rest[i];
-      if (args.length === 0 && arg.startsWith('-') && arg.length > 1 && arg !== '-') {
-        const flag = arg.slice(1);
-        if (!spec.flags.split(' ').includes(flag)) {
-          this.err.write(`-${name}: Illegal option ${arg}\nUsage: dfs [generic options] -${name} ${spec.usage}\n`);
-          return 1;
-        }
-        flags.add(flag);
-        continue;
-      }
-      args.push(arg);
-    }
-    if (args.length < spec.minArgs || args.length > spec.maxArgs) {
-      const problem = args.length < spec.minArgs ? 'Not enough arguments' : 'Too many arguments';
-      this.err.write(`-${name}: ${problem}: expected ${spec.minArgs} but got ${args.length}\nUsage: dfs [generic options] -${name} ${spec.usage}\n`);
+    const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!spec || !commandArg.startsWith('-')) {
+      this.shell.err.write(`${commandArg}: Unknown command\nUsage: dfs [generic options]\n${usageLines().join('\n')}\n`);
       return 1;
     }
     try {
-      await spec.run(this, flags, args);
+      await spec.run(this.shell, parseCommandLine(spec, rest));
     } catch (error) {
-      this.report(name, error);
+      if (error instanceof UsageError) {
+        this.shell.err.write(`-${name}: ${error.message}\nUsage: dfs [generic options] ${usageOf(name)}\n`);
+        return 1;
+      }
+      this.shell.report(name, error);
     }
-    return this.failed ? 1 : 0;
+    return this.shell.hasFailed ? 1 : 0;
   }
-}
-
-// ---- commands ---------------------------------------------------------------------------------
-
-async function ls(shell: FsShell, flags: Set<string>, args: string[]): Promise<void> {
-  const paths = args.length > 0 ? args : ['.'];
-  for (const path of paths) {
-    await shell.forPath('ls', path, async () => {
-      const status = await shell.requireStat(path);
-      if (status.type === 'FILE' || flags.has('d')) {
-        for (const line of formatListing([status], { human: flags.has('h') })) shell.print(line);
-        return;
-      }
-      await listDirectory(shell, status.path, flags, true);
-    });
-  }
-}
-
-async function listDirectory(shell: FsShell, dir: string, flags: Set<string>, top: boolean): Promise<void> {
-  const entries = await shell.client.readdir(dir);
-  if (top && !flags.has('R')) shell.print(`Found ${entries.length} items`);
-  for (const entry of entries) {
-    for (const line of formatListing([entry], { human: flags.has('h') })) shell.print(line);
-    if (flags.has('R') && entry.type === 'DIRECTORY') await listDirectory(shell, entry.path, flags, false);
-  }
-}
-
-async function mkdir(shell: FsShell, flags: Set<string>, args: string[]): Promise<void> {
-  for (const path of args) {
-    await shell.forPath('mkdir', path, async () => {
-      const existing = await shell.statOrNull(path);
-      if (existing) {
-        if (existing.type !== 'DIRECTORY') throw new PathError(path, 'Is not a directory');
-        if (!flags.has('p')) throw new PathError(path, 'File exists');
-        return;
-      }
-      await shell.client.mkdir(path, { recursive: flags.has('p') });
-    });
-  }
-}
-
-/** Where a copy into `dst` lands: inside it when it is an existing directory. */
-async function copyTarget(shell: FsShell, dst: string, name: string): Promise<{ path: string; existing: FileStatus | null }> {
-  const status = await shell.statOrNull(dst);
-  if (status?.type === 'DIRECTORY') {
-    const path = joinPath(status.path, name);
-    return { path, existing: await shell.statOrNull(path) };
-  }
-  return { path: shell.client.resolve(dst), existing: status };
-}
-
-async function put(shell: FsShell, flags: Set<string>, args: string[], command = 'put'): Promise<void> {
-  const dst = args[args.length - 1];
-  const sources = args.slice(0, -1);
-  if (sources.length > 1) {
-    const status = await shell.statOrNull(dst);
-    if (status?.type !== 'DIRECTORY') throw new PathError(dst, status ? 'Is not a directory' : 'No such file or directory');
-  }
-  for (const source of sources) {
-    await shell.forPath(command, source, async () => {
-      let size: number | undefined;
-      if (source !== '-') {
-        const local = await fsp.stat(source).catch(() => null);
-        if (!local) throw new PathError(source, 'No such file or directory');
-        if (local.isDirectory()) throw new PathError(source, 'Is a directory');
-        size = local.size;
-      }
-      const target = await copyTarget(shell, dst, source === '-' ? baseName(dst) : basename(source));
-      if (target.existing?.type === 'DIRECTORY') throw new PathError(target.path, 'Is a directory');
-      if (target.existing && !flags.has('f')) throw new PathError(target.path, 'File exists');
-      const input = source === '-' ? process.stdin : createReadStream(source, { highWaterMark: 1024 * 1024 });
-      await uploadAtomically(shell, input, target.path, size, flags.has('f'));
-    });
-  }
-}
-
-/**
- * Writes to `<dst>._COPYING_` and renames it into place only when every byte is acknowledged, as
- * `hdfs dfs -put` does, so an interrupted upload never leaves a partial file under the real name.
- */
-async function uploadAtomically(shell: FsShell, input: NodeJS.ReadableStream, dst: string, size: number | undefined, overwrite: boolean) {
-  const temporary = `${dst}._COPYING_`;
-  const progress = startProgress(baseName(dst), size);
-  try {
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        progress.add(chunk.length);
-        callback(null, chunk);
-      },
-    });
-    await pipeline(input, counter, shell.client.createWriteStream(temporary, { overwrite: true, createParent: false }));
-    if (overwrite) await shell.client.delete(dst, { recursive: false }).catch(() => undefined);
-    await shell.client.rename(temporary, dst);
-  } catch (error) {
-    await shell.client.delete(temporary).catch(() => undefined);
-    if (isDfsError(error, 'FileNotFound')) throw new PathError(dst, 'No such file or directory');
-    throw error;
-  } finally {
-    progress.stop();
-  }
-}
-
-async function get(shell: FsShell, flags: Set<string>, args: string[], command = 'get'): Promise<void> {
-  const localDst = args[args.length - 1];
-  const sources = args.slice(0, -1);
-  for (const source of sources) {
-    await shell.forPath(command, source, async () => {
-      const status = await shell.requireStat(source);
-      if (status.type === 'DIRECTORY') throw new PathError(source, 'Is a directory');
-      let target = localDst;
-      if (statSync(localDst, { throwIfNoEntry: false })?.isDirectory()) target = localJoin(localDst, baseName(status.path));
-      if (statSync(target, { throwIfNoEntry: false }) && !flags.has('f')) throw new PathError(target, 'File exists');
-      const temporary = `${target}._COPYING_`;
-      const progress = startProgress(baseName(status.path), status.length);
-      try {
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            progress.add(chunk.length);
-            callback(null, chunk);
-          },
-        });
-        await pipeline(shell.client.createReadStream(status.path), counter, createWriteStream(temporary));
-        await fsp.rename(temporary, target);
-      } catch (error) {
-        await fsp.rm(temporary, { force: true });
-        throw error;
-      } finally {
-        progress.stop();
-      }
-    });
-  }
-}
-
-async function cat(shell: FsShell, _flags: Set<string>, args: string[]): Promise<void> {
-  for (const path of args) {
-    await shell.forPath('cat', path, async () => {
-      const status = await shell.requireStat(path);
-      if (status.type === 'DIRECTORY') throw new PathError(path, 'Is a directory');
-      for await (const chunk of shell.client.createReadStream(status.path)) {
-        if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
-      }
-    });
-  }
-}
-
-async function rm(shell: FsShell, flags: Set<string>, args: string[]): Promise<void> {
-  const recursive = flags.has('r') || flags.has('R');
-  for (const path of args) {
-    await shell.forPath('rm', path, async () => {
-      const status = await shell.statOrNull(path);
-      if (!status) {
-        if (flags.has('f')) return;
-        throw new PathError(path, 'No such file or directory');
-      }
-      if (status.type === 'DIRECTORY' && !recursive) throw new PathError(path, 'Is a directory');
-      await shell.client.delete(status.path, { recursive });
-      shell.print(`Deleted ${path}`);
-    });
-  }
-}
-
-async function rmdir(shell: FsShell, flags: Set<string>, args: string[]): Promise<void> {
-  for (const path of args) {
-    await shell.forPath('rmdir', path, async () => {
-      const status = await shell.requireStat(path);
-      if (status.type !== 'DIRECTORY') throw new PathError(path, 'Is not a directory');
-      if (status.childrenNum > 0) {
-        if (flags.has('-ignore-fail-on-non-empty')) return;
-        throw new PathError(path, 'Directory is not empty');
-      }
-      await shell.client.delete(status.path, { recursive: false });
-    });
-  }
-}
-
-async function mv(shell: FsShell, _flags: Set<string>, args: string[]): Promise<void> {
-  const dst = args[args.length - 1];
-  const sources = args.slice(0, -1);
-  const dstStatus = await shell.statOrNull(dst);
-  if (sources.length > 1 && dstStatus?.type !== 'DIRECTORY') {
-    throw new PathError(dst, dstStatus ? 'Is not a directory' : 'No such file or directory');
-  }
-  for (const source of sources) {
-    await shell.forPath('mv', source, async () => {
-      const status = await shell.requireStat(source);
-      const target = await copyTarget(shell, dst, baseName(status.path));
-      if (target.existing && target.path !== status.path) throw new PathError(target.path, 'File exists');
-      try {
-        await shell.client.rename(status.path, target.path);
-      } catch (error) {
-        throw asPathError(error, dst);
-      }
-    });
-  }
-}
-
-async function stat(shell: FsShell, _flags: Set<string>, args: string[]): Promise<void> {
-  const hasFormat = args.length > 1;
-  const format = hasFormat ? args[0] : '%y';
-  for (const path of hasFormat ? args.slice(1) : args) {
-    await shell.forPath('stat', path, async () => {
-      shell.print(formatStat(format, await shell.requireStat(path)));
-    });
-  }
-}
-
-async function test(shell: FsShell, flags: Set<string>, args: string[]): Promise<void> {
-  const status = await shell.statOrNull(args[0]);
-  const checks: Record<string, boolean> = {
-    e: status !== null,
-    d: status?.type === 'DIRECTORY',
-    f: status?.type === 'FILE',
-    s: (status?.length ?? 0) > 0,
-    z: status !== null && status.length === 0,
-  };
-  const [flag] = [...flags];
-  if (flags.size !== 1) throw new DfsError('IllegalArgument', 'No test flag given');
-  // -test answers by its exit code only, as in Hadoop.
-  if (!checks[flag]) throw Object.assign(new Error(''), { silent: true });
-}
-
-async function touchz(shell: FsShell, _flags: Set<string>, args: string[]): Promise<void> {
-  for (const path of args) {
-    await shell.forPath('touchz', path, async () => {
-      const status = await shell.statOrNull(path);
-      if (status && status.length > 0) throw new PathError(path, 'Not a zero-length file');
-      if (status?.type === 'DIRECTORY') throw new PathError(path, 'Is a directory');
-      if (status) return;
-      await shell.client.writeFile(path, Buffer.alloc(0), { createParent: false, overwrite: false }).catch((error) => {
-        throw asPathError(error, path);
-      });
-    });
-  }
-}
-
-const COMMANDS: Record<string, CommandSpec> = {
-  ls: { usage: '[-d] [-h] [-R] [<path> ...]', description: 'List the contents that match the specified file pattern.', flags: 'd h R', minArgs: 0, maxArgs: Infinity, run: ls },
-  mkdir: { usage: '[-p] <path> ...', description: 'Create a directory in specified location.', flags: 'p', minArgs: 1, maxArgs: Infinity, run: mkdir },
-  put: { usage: '[-f] <localsrc> ... <dst>', description: 'Copy files from the local file system into dfs.', flags: 'f p d', minArgs: 2, maxArgs: Infinity, run: put },
-  copyFromLocal: { usage: '[-f] <localsrc> ... <dst>', description: 'Identical to the -put command.', flags: 'f p d', minArgs: 2, maxArgs: Infinity, run: (s, f, a) => put(s, f, a, 'copyFromLocal') },
-  get: { usage: '[-f] <src> ... <localdst>', description: 'Copy files that match the file pattern <src> to the local name.', flags: 'f p', minArgs: 2, maxArgs: Infinity, run: get },
-  copyToLocal: { usage: '[-f] <src> ... <localdst>', description: 'Identical to the -get command.', flags: 'f p', minArgs: 2, maxArgs: Infinity, run: (s, f, a) => get(s, f, a, 'copyToLocal') },
-  cat: { usage: '<src> ...', description: 'Fetch all files that match the file pattern <src> and display their content on stdout.', flags: '', minArgs: 1, maxArgs: Infinity, run: cat },
-  rm: { usage: '[-f] [-r|-R] <src> ...', description: 'Delete all files that match the specified file pattern.', flags: 'f r R skipTrash', minArgs: 1, maxArgs: Infinity, run: rm },
-  rmdir: { usage: '[--ignore-fail-on-non-empty] <dir> ...', description: 'Removes the directory entry specified by each directory argument, provided it is empty.', flags: '-ignore-fail-on-non-empty', minArgs: 1, maxArgs: Infinity, run: rmdir },
-  mv: { usage: '<src> ... <dst>', description: 'Move files that match the specified file pattern <src> to a destination <dst>.', flags: '', minArgs: 2, maxArgs: Infinity, run: mv },
-  stat: { usage: '[format] <path> ...', description: 'Print statistics about the file/directory at <path> in the specified format (%a %A %b %F %g %n %o %r %u %x %X %y %Y).', flags: '', minArgs: 1, maxArgs: Infinity, run: stat },
-  test: { usage: '-[defsz] <path>', description: 'Answer various questions about <path>, with result via exit status.', flags: 'd e f s z', minArgs: 1, maxArgs: 1, run: test },
-  touchz: { usage: '<path> ...', description: 'Creates a file of zero length at <path>.', flags: '', minArgs: 1, maxArgs: Infinity, run: touchz },
-};
-
-export function usageLines(): string[] {
-  return Object.entries(COMMANDS).map(([name, spec]) => `\t[-${name} ${spec.usage}]`);
-}
-
-export function helpText(): string {
-  return Object.entries(COMMANDS)
-    .map(([name, spec]) => `-${name} ${spec.usage} :\n  ${spec.description}\n`)
-    .join('\n');
 }
 
 export const isShellCommand = (arg: string): boolean => arg.startsWith('-') && Object.hasOwn(COMMANDS, arg.slice(1));

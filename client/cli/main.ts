@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { DfsClient } from '../dfs-client.js';
 import { FsShell, helpText, usageLines } from './fs-shell.js';
 import { registerServerCommands } from './servers.js';
+import { loadConfiguration } from './config.js';
 import { registerAdminCommands, runSetrep } from './admin.js';
 
 /** Hadoop's generic options, accepted before the shell command: -fs <uri>, -D key=value. */
@@ -31,18 +32,18 @@ function parseGenericOptions(argv: string[]): { rest: string[]; namenodes?: stri
 }
 
 async function runShell(argv: string[]): Promise<number> {
-  const { rest, namenodes } = parseGenericOptions(argv);
-  if (rest.length === 0 || rest[0] === '-help' || rest[0] === '-usage') {
+  const { rest, namenodes, conf } = parseGenericOptions(argv);
+  if (rest.length === 0 || (rest.length === 1 && (rest[0] === '-help' || rest[0] === '-usage'))) {
     const stream = rest.length === 0 ? process.stderr : process.stdout;
     stream.write(`Usage: dfs [generic options]\n${usageLines().join('\n')}\n`);
     if (rest[0] === '-help') stream.write(`\n${helpText()}`);
-    stream.write('\nGeneric options:\n-fs <url[,url...]>  namenode URL(s) (default: $DFS_NAMENODES or http://127.0.0.1:9870)\n-D <key=value>      set a configuration value\n');
+    stream.write('\nGeneric options:\n-fs <url[,url...]>  namenode URL(s) (default: $DFS_NAMENODES or http://127.0.0.1:9870)\n-D <key=value>      set a configuration value (e.g. -D fs.trash.interval=60)\n');
     return rest.length === 0 ? 1 : 0;
   }
   const client = new DfsClient({ namenodes });
   try {
     if (rest[0] === '-setrep') return await runSetrep(client, rest.slice(1));
-    return await new FsShell(client).run(rest);
+    return await new FsShell(client, { conf: loadConfiguration(conf) }).run(rest);
   } finally {
     await client.close();
   }
