@@ -5,9 +5,7 @@
 import { Command } from 'commander';
 import { DfsClient } from '../dfs-client.js';
 import { FsShell, helpText, usageLines } from './fs-shell.js';
-import { registerServerCommands } from './servers.js';
 import { loadConfiguration } from './config.js';
-import { registerAdminCommands, runSetrep } from './admin.js';
 
 /** Hadoop's generic options, accepted before the shell command: -fs <uri>, -D key=value. */
 function parseGenericOptions(argv: string[]): { rest: string[]; namenodes?: string[]; conf: Map<string, string> } {
@@ -42,7 +40,7 @@ async function runShell(argv: string[]): Promise<number> {
   }
   const client = new DfsClient({ namenodes });
   try {
-    if (rest[0] === '-setrep') return await runSetrep(client, rest.slice(1));
+    if (rest[0] === '-setrep') return await (await import('./admin.js')).runSetrep(client, rest.slice(1));
     return await new FsShell(client, { conf: loadConfiguration(conf) }).run(rest);
   } finally {
     await client.close();
@@ -58,6 +56,8 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command('dfs')
     .description('dfs: a distributed file system in the spirit of HDFS.\nFile-system shell: dfs -<command> [args] (dfs -help lists the commands).')
     .version('0.1.0');
+  // Loaded only here: the server code costs a shell command half a second of start-up.
+  const [{ registerServerCommands }, { registerAdminCommands }] = await Promise.all([import('./servers.js'), import('./admin.js')]);
   registerServerCommands(program);
   registerAdminCommands(program);
   await program.parseAsync(args, { from: 'user' });
