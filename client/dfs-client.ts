@@ -14,6 +14,8 @@ import type { ExtendedBlock, FileStatus, LocatedBlock } from '../shared/protocol
 import { NamenodeClient } from './namenode-client.js';
 import { DfsDirent, DfsStats } from './stats.js';
 import { fsCall, fsError } from './fs-errors.js';
+// The append writer lives with WebHDFS, its first user; the library shares it rather than copy it.
+import { AppendStream } from '../datanode/webhdfs/append-stream.js';
 import { RecoverableBlockWriter } from './blocks/recoverable-writer.js';
 import { readBlockRange } from './blocks/block-reader.js';
 
@@ -135,7 +137,9 @@ export class DfsClient {
       options.signal?.throwIfAborted();
       const page = await fsCall('scandir', resolved, async () => {
         const answer = await this.rpc.call('listStatus', { path: resolved, startAfter }, options.signal);
-        if (answer.entries.length === 0 && startAfter === undefined) {
+        // listStatus of a file answers the file itself, as in HDFS: readdir wants ENOTDIR.
+        const onlyItself = answer.entries.length === 1 && answer.entries[0].path === resolved;
+        if ((answer.entries.length === 0 || onlyItself) && startAfter === undefined) {
           const { status } = await this.rpc.call('getFileInfo', { path: resolved }, options.signal);
           if (!status) throw new DfsError('FileNotFound', `File ${resolved} does not exist.`, { path: resolved });
           if (status.type !== 'DIRECTORY') throw new DfsError('PathIsNotDirectory', `${resolved} is not a directory`, { path: resolved });
@@ -266,6 +270,45 @@ export class DfsClient {
     await fsCall('utime', resolved, () =>
       this.rpc.call('setTimes', { path: resolved, accessTime: toEpochMs(atime), modificationTime: toEpochMs(mtime) }, options.signal),
     );
+  }
+
+  /**
+   * fs.promises.appendFile: appends through HDFS append (the file's last block reopened under a new
+   * generation stamp); creates the file when it does not exist, as fs does.
+   */
+  async appendFile(
+    path: string,
+    data: Uint8Array | string | Readable | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>,
+    options: { signal?: AbortSignal; encoding?: BufferEncoding; spillDir?: string } = {},
+  ): Promise<void> {
+    const resolved = this.resolve(path);
+    const source = typeof data === 'string' ? Readable.from([Buffer.from(data, options.encoding)]) : data instanceof Uint8Array ? Readable.from([Buffer.from(data)]) : data;
+    await fsCall('open', resolved, async () => {
+      const { status } = await this.rpc.call('getFileInfo', { path: resolved }, options.signal);
+      if (!status) {
+        await pipeline(source, this.createWriteStream(resolved, { overwrite: false, signal: options.signal }), { signal: options.signal });
+        return;
+      }
+      if (status.type === 'DIRECTORY') throw new DfsError('PathIsDirectory', `Path is a directory: ${resolved}`, { path: resolved });
+      await pipeline(source, this.createAppendStream(resolved, options), { signal: options.signal });
+    });
+  }
+
+  /** A Writable appending to an existing file (HDFS append). */
+  createAppendStream(path: string, options: { signal?: AbortSignal; spillDir?: string } = {}): AppendStream {
+    return new AppendStream(this.rpc, this.resolve(path), options);
+  }
+
+  /** fs.promises.truncate: cuts the file to `length` bytes (HDFS cannot make a file longer). */
+  async truncate(path: string, length = 0, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const resolved = this.resolve(path);
+    await fsCall('open', resolved, () => this.rpc.call('truncate', { path: resolved, newLength: length }, options.signal));
+  }
+
+  /** HDFS concat: moves the sources' blocks, in order, to the end of `target` and deletes the sources. */
+  async concat(target: string, sources: string[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    const resolved = this.resolve(target);
+    await fsCall('concat', resolved, () => this.rpc.call('concat', { target: resolved, sources: sources.map((source) => this.resolve(source)) }, options.signal));
   }
 
   /** fs.promises.chmod: `mode` as a number or an octal string ('755'); only the owner or the superuser may. */
