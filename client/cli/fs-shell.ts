@@ -6,8 +6,8 @@
 import { DfsClient } from '../dfs-client.js';
 import { cat, head, tail, text } from './commands/content.js';
 import { checksum, count, df, du, find, ls, stat, test } from './commands/listing.js';
-import { chgrp, chmod, chown, expunge, mkdir, rm, rmdir, touch, touchz } from './commands/modify.js';
-import { cp, get, getmerge, moveFromLocal, mv, put } from './commands/transfer.js';
+import { chgrp, chmod, chown, concat, expunge, mkdir, rm, rmdir, touch, touchz, truncate } from './commands/modify.js';
+import { appendToFile, cp, get, getmerge, moveFromLocal, mv, put } from './commands/transfer.js';
 import { Shell, UsageError, parseCommandLine, type CommandSpec, type ShellOptions } from './shell-core.js';
 
 export { PathError } from './shell-core.js';
@@ -15,6 +15,8 @@ export { PathError } from './shell-core.js';
 const MANY = Infinity;
 
 const COMMANDS: Record<string, CommandSpec> = {
+  appendToFile: { usage: '<localsrc> ... <dst>', description: 'Appends the contents of all the given local files to the given dst file. The dst file will be created if it does not exist. If <localSrc> is -, then the input is read from stdin.', flags: '', minArgs: 2, maxArgs: MANY, run: appendToFile },
+  concat: { usage: '<target path> <src path> <src path> ...', description: 'Concatenate existing source files into the target file. Target file and source files should be in the same directory.', flags: '', minArgs: 2, maxArgs: MANY, run: concat },
   cat: { usage: '[-ignoreCrc] <src> ...', description: 'Fetch all files that match the file pattern <src> and display their content on stdout.', flags: 'ignoreCrc', minArgs: 1, maxArgs: MANY, run: cat },
   checksum: { usage: '[-v] <src> ...', description: 'Dump checksum information for files that match the file pattern <src> to stdout.\n-v: Display the block size of the file.', flags: 'v', minArgs: 1, maxArgs: MANY, run: checksum },
   chgrp: { usage: '[-R] GROUP PATH...', description: 'This is equivalent to -chown ... :GROUP ...', flags: 'R', minArgs: 2, maxArgs: MANY, run: chgrp },
@@ -44,6 +46,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   text: { usage: '[-ignoreCrc] <src> ...', description: 'Takes a source file and outputs the file in text format. The allowed formats are plain text and gzip.', flags: 'ignoreCrc', minArgs: 1, maxArgs: MANY, run: text },
   touch: { usage: '[-a] [-m] [-t TIMESTAMP (yyyyMMdd:HHmmss) ] [-c] <path> ...', description: 'Updates the access and modification times of the file specified by the <path> to the current time. If the file does not exist, then a zero length file is created at <path> with current time as the timestamp of that <path>.\n-a Change only the access time\n-m Change only the modification time\n-t TIMESTAMP Use specified timestamp instead of current time\n-c Do not create any files', flags: 'a m c', valueFlags: 't', minArgs: 1, maxArgs: MANY, run: touch },
   touchz: { usage: '<path> ...', description: 'Creates a file of zero length at <path> with current time as the timestamp of that <path>. An error is returned if the file exists with non-zero length', flags: '', minArgs: 1, maxArgs: MANY, run: touchz },
+  truncate: { usage: '[-w] <length> <path> ...', description: 'Truncate all files that match the specified file pattern to the specified length.\n-w: Requests that the command wait for block recovery to complete, if necessary.', flags: 'w', minArgs: 2, maxArgs: MANY, run: truncate },
   usage: { usage: '[cmd ...]', description: 'Displays the usage for given command or all commands if none is specified.', flags: '', minArgs: 0, maxArgs: MANY, run: async (s, p) => printUsage(s, p.args) },
   help: { usage: '[cmd ...]', description: 'Displays help for given command or all commands if none is specified.', flags: '', minArgs: 0, maxArgs: MANY, run: async (s, p) => printHelp(s, p.args) },
 };

@@ -183,3 +183,29 @@ export async function chgrp(shell: Shell, { flags, args }: Parsed): Promise<void
   const items = await shell.expandAll('chgrp', args.slice(1));
   await forEachRecursive(shell, 'chgrp', items, flags.has('R'), (status) => shell.client.chown(status.path, undefined, args[0]));
 }
+
+/** -truncate [-w] <length> <paths>: dfs finishes before answering, so -w has nothing to wait for. */
+export async function truncate(shell: Shell, { args }: Parsed): Promise<void> {
+  const length = Number(args[0]);
+  if (!/^\d+$/.test(args[0]) || !Number.isSafeInteger(length)) throw new UsageError(`Illegal length: ${args[0]}`);
+  for (const item of await shell.expandAll('truncate', args.slice(1))) {
+    await shell.forPath('truncate', item.display, async () => {
+      if (item.status.type === 'DIRECTORY') throw new PathError(item.display, 'Is a directory');
+      await shell.client.truncate(item.status.path, length);
+      shell.print(`Truncated ${item.display} to length: ${length}`);
+    });
+  }
+}
+
+/** -concat <target> <sources>: the sources' blocks move to the end of the target; the sources go. */
+export async function concat(shell: Shell, { args }: Parsed): Promise<void> {
+  const [target] = await shell.expandAll('concat', [args[0]]);
+  if (!target) return;
+  const sources = await shell.expandAll('concat', args.slice(1));
+  if (sources.length === 0) return;
+  try {
+    await shell.client.concat(target.status.path, sources.map((source) => source.status.path));
+  } catch (error) {
+    throw asPathError(error, target.display);
+  }
+}

@@ -287,3 +287,30 @@ export async function mv(shell: Shell, { args }: Parsed): Promise<void> {
     });
   }
 }
+
+/** -appendToFile <localsrc> ... <dst>: appends local files (or stdin, `-`) to dst, creating it if missing. */
+export async function appendToFile(shell: Shell, { args }: Parsed): Promise<void> {
+  const dst = args[args.length - 1];
+  const sources = args.slice(0, -1);
+  for (const source of sources) {
+    const local = source === '-' ? null : await fsp.stat(source).catch(() => null);
+    if (source !== '-' && !local) throw new PathError(source, 'No such file or directory');
+    if (local?.isDirectory()) throw new PathError(source, 'Is a directory');
+  }
+  const path = shell.absolute(dst);
+  const status = await shell.statOrNull(dst);
+  if (status?.type === 'DIRECTORY') throw new PathError(dst, 'Is a directory');
+  const total = sources.every((s) => s !== '-') ? (await Promise.all(sources.map((s) => fsp.stat(s)))).reduce((sum, s) => sum + s.size, 0) : undefined;
+  const progress = startProgress(baseName(path), total);
+  const inputs = async function* () {
+    for (const source of sources) yield* source === '-' ? process.stdin : createReadStream(source, { highWaterMark: LOCAL_READ_CHUNK_BYTES });
+  };
+  try {
+    const out = status ? shell.client.createAppendStream(path) : shell.client.createWriteStream(path, { createParent: false });
+    await pipeline(inputs, counter(progress), out);
+  } catch (error) {
+    throw asPathError(error, dst);
+  } finally {
+    progress.stop();
+  }
+}
