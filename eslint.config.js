@@ -20,6 +20,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (the test runner wrapper).
+    files: ['scripts/**/*.mjs', 'eslint.config.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // tap tracks the promise of every t.test itself; awaiting each would only add noise.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },

@@ -10,7 +10,7 @@ import { HEARTBEAT_INTERVAL_MS_DEFAULT } from '../shared/constants.js';
 
 export const BLOCK_REPORT_INTERVAL_MS_DEFAULT = 6 * 60 * 60_000;
 /** Incremental reports wait this long so a burst of finalized blocks goes out as one RPC. */
-export const INCREMENTAL_REPORT_DELAY_MS = 50;
+export const INCREMENTAL_REPORT_DELAY_MS = 2;
 /** Retry delay after a failed RPC, doubling up to the max. */
 const RETRY_DELAY_MS_MIN = 200;
 const RETRY_DELAY_MS_MAX = 10_000;
