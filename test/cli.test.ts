@@ -207,6 +207,28 @@ t.test('dfs shell commands against a real cluster', async (t) => {
     t.equal(await out('-rm', '-r', '/data/tree*'), 'Deleted /data/tree\n');
   });
 
+  await t.test('-appendToFile, -truncate, -concat', async (t) => {
+    await out('-appendToFile', join(local, 'a.txt'), join(local, 'b.txt'), '/data/appended.txt');
+    t.equal(await out('-cat', '/data/appended.txt'), 'alpha\nbravo\n', 'created, then both sources appended');
+    t.equal((await cluster.dfs(['-appendToFile', '-', '/data/appended.txt'], Buffer.from('stdin\n'))).code, 0);
+    t.equal(await out('-cat', '/data/appended.txt'), 'alpha\nbravo\nstdin\n', '- appends stdin');
+    await fails(['-appendToFile', join(local, 'nope'), '/data/appended.txt'], `appendToFile: \`${join(local, 'nope')}': No such file or directory`);
+    t.equal(await out('-truncate', '-w', '6', '/data/appended.txt'), 'Truncated /data/appended.txt to length: 6\n');
+    t.equal(await out('-cat', '/data/appended.txt'), 'alpha\n');
+    await fails(['-truncate', '6', '/data'], "truncate: `/data': Is a directory");
+    // HDFS concat wants whole blocks before the last source's data.
+    const whole = [randomBytes(BLOCK_SIZE), randomBytes(BLOCK_SIZE)];
+    writeFileSync(join(local, 'whole0'), whole[0]);
+    writeFileSync(join(local, 'whole1'), whole[1]);
+    await out('-put', join(local, 'whole0'), '/data/target');
+    await out('-put', join(local, 'whole1'), '/data/part2');
+    await out('-cp', '/data/b.txt', '/data/part3');
+    await fails(['-concat', '/data/appended.txt', '/data/part2'], /^concat: The last block in \/data\/appended\.txt is not full/);
+    await out('-concat', '/data/target', '/data/part2', '/data/part3');
+    t.equal(md5((await dfs('-cat', '/data/target')).stdout), md5(Buffer.concat([...whole, Buffer.from('bravo\n')])), 'blocks moved in order');
+    t.equal((await dfs('-test', '-e', '/data/part2')).code, 1, 'the sources are gone');
+  });
+
   await t.test('-tail -f follows a growing file', async (t) => {
     await out('-put', join(local, 'a.txt'), '/data/log.txt');
     const child = spawn(process.execPath, [CLI, '-tail', '-f', '-s', '200', '/data/log.txt'], { env: { ...process.env, DFS_NAMENODES: cluster.namenode.url } });
