@@ -9,8 +9,8 @@ import { assert } from '../../shared/assert.js';
 import { checkMetaHeader, META_HEADER_BYTES } from './layout.js';
 import type { Replica } from './replica-writer.js';
 
-/** CRCs read from the meta file per read call. */
-const CRC_READ_BATCH = 256;
+/** Chunks read from the block file per pread (1 MiB). */
+const READ_RUN_CHUNKS = 16;
 
 export interface VerifiedChunk {
   chunkIndex: number;
@@ -48,26 +48,41 @@ export async function* readVerifiedChunks(replica: Replica, start: number, end: 
 
     const firstChunk = Math.floor(start / CHECKSUM_CHUNK_BYTES);
     const lastChunk = Math.floor((end - 1) / CHECKSUM_CHUNK_BYTES);
-    let crcs = Buffer.alloc(0);
-    let crcsFirstChunk = firstChunk;
-    for (let index = firstChunk; index <= lastChunk; index++) {
-      if (index - crcsFirstChunk >= crcs.length / CHECKSUM_BYTES) {
-        const count = Math.min(CRC_READ_BATCH, lastChunk - index + 1);
-        crcs = Buffer.alloc(count * CHECKSUM_BYTES);
-        const { bytesRead } = await metaFile.read(crcs, 0, crcs.length, META_HEADER_BYTES + index * CHECKSUM_BYTES);
-        if (bytesRead !== crcs.length) throw corrupt('meta file is shorter than the block', { chunkIndex: index, path: replica.metaPath });
-        crcsFirstChunk = index;
+    // All CRCs of the range in one read: at most 4 bytes per 64 KiB, 256 KiB for a 4 GiB block.
+    const crcs = Buffer.alloc((lastChunk - firstChunk + 1) * CHECKSUM_BYTES);
+    const { bytesRead: crcBytes } = await metaFile.read(crcs, 0, crcs.length, META_HEADER_BYTES + firstChunk * CHECKSUM_BYTES);
+    if (crcBytes !== crcs.length) throw corrupt('meta file is shorter than the block', { path: replica.metaPath });
+
+    // Data in runs of READ_RUN_CHUNKS chunks per pread, the next run read while this one is
+    // verified and sent: one 64 KiB read at a time left the disk idle between requests.
+    const readRun = async (runFirst: number, runChunks: number): Promise<Buffer> => {
+      const runStart = runFirst * CHECKSUM_CHUNK_BYTES;
+      const runLength = Math.min(runChunks * CHECKSUM_CHUNK_BYTES, replica.numBytes - runStart);
+      const buffer = Buffer.allocUnsafe(runLength);
+      const { bytesRead } = await dataFile.read(buffer, 0, runLength, runStart);
+      if (bytesRead !== runLength) throw corrupt('block file is shorter than recorded', { chunkIndex: runFirst });
+      return buffer;
+    };
+    const runChunksAt = (runFirst: number) => Math.min(READ_RUN_CHUNKS, lastChunk - runFirst + 1);
+    let ahead: Promise<Buffer> | null = readRun(firstChunk, runChunksAt(firstChunk));
+    try {
+      for (let runFirst = firstChunk; runFirst <= lastChunk; runFirst += READ_RUN_CHUNKS) {
+        const run = await ahead!;
+        const nextFirst = runFirst + READ_RUN_CHUNKS;
+        ahead = nextFirst <= lastChunk ? readRun(nextFirst, runChunksAt(nextFirst)) : null;
+        for (let offset = 0; offset < run.length; offset += CHECKSUM_CHUNK_BYTES) {
+          const index = runFirst + offset / CHECKSUM_CHUNK_BYTES;
+          const chunk = run.subarray(offset, Math.min(offset + CHECKSUM_CHUNK_BYTES, run.length));
+          const expected = crcs.readUInt32BE((index - firstChunk) * CHECKSUM_BYTES);
+          if (crc32cOf(chunk) !== expected) throw corrupt(`checksum mismatch in chunk ${index}`, { chunkIndex: index });
+          const chunkStart = index * CHECKSUM_CHUNK_BYTES;
+          const slice = chunk.subarray(Math.max(start, chunkStart) - chunkStart, Math.min(end, chunkStart + chunk.length) - chunkStart);
+          yield { chunkIndex: index, chunk, crc: expected, slice };
+        }
       }
-      const expected = crcs.readUInt32BE((index - crcsFirstChunk) * CHECKSUM_BYTES);
-      const chunkStart = index * CHECKSUM_CHUNK_BYTES;
-      const chunkLength = Math.min(CHECKSUM_CHUNK_BYTES, replica.numBytes - chunkStart);
-      const chunk = Buffer.allocUnsafe(chunkLength);
-      const { bytesRead } = await dataFile.read(chunk, 0, chunkLength, chunkStart);
-      if (bytesRead !== chunkLength) throw corrupt('block file is shorter than recorded', { chunkIndex: index });
-      const actual = crc32cOf(chunk);
-      if (actual !== expected) throw corrupt(`checksum mismatch in chunk ${index}`, { chunkIndex: index });
-      const slice = chunk.subarray(Math.max(start, chunkStart) - chunkStart, Math.min(end, chunkStart + chunkLength) - chunkStart);
-      yield { chunkIndex: index, chunk, crc: expected, slice };
+    } finally {
+      // A consumer that stops early must not leave a read running on a file about to be closed.
+      await ahead?.catch(() => undefined);
     }
   } finally {
     await Promise.all([dataFile.close(), metaFile.close()]);
