@@ -81,6 +81,7 @@ export class RaftNamespaceLog implements NamespaceLog {
   private loopRequested = false;
   private storageChain: Promise<unknown> = Promise.resolve();
   private snapshotIndex = 0;
+  private durableTermVote: { term: number; vote: string | null } = { term: 0, vote: null };
   private closed = false;
   private fatalError: Error | null = null;
 
@@ -113,6 +114,9 @@ export class RaftNamespaceLog implements NamespaceLog {
     }
     this.snapshotIndex = snapshot.index;
     if (this.stateMachine.appliedIndex < snapshot.index) this.restoreStateMachine(snapshot);
+    // Only term and vote are fsynced (see handleReady); whatever the namespace applied was committed.
+    initial.hardState = { ...initial.hardState, commit: Math.min(Math.max(initial.hardState.commit, this.stateMachine.appliedIndex), this.storage.lastIndex()) };
+    this.durableTermVote = { term: initial.hardState.term, vote: initial.hardState.vote };
     this.transport = new PeerTransport({
       secret: this.options.secret,
       dispatcher: this.options.dispatcher,
@@ -135,6 +139,9 @@ export class RaftNamespaceLog implements NamespaceLog {
       heartbeatTicks: 1,
       preVote: true,
       checkQuorum: true,
+      // Linearizable reads on the leader without a heartbeat round: safe with CheckQuorum, which
+      // deposes a leader that lost its majority before another can be elected.
+      readOnly: 'lease',
     });
     logger.info({ id: this.id, conf: snapshot.conf, applied: this.stateMachine.appliedIndex, lastIndex: this.storage.lastIndex(), fresh }, 'raft node started');
     this.ticker = setInterval(() => {
@@ -357,11 +364,15 @@ export class RaftNamespaceLog implements NamespaceLog {
     if (ready.mustSync) {
       // Group commit: every entry of this Ready and the hard state share one fsync. Entries a
       // snapshot received meanwhile already covers are committed and stored in it: skip them.
+      // The commit index is volatile state in Raft: only a new term or vote costs the hard-state
+      // fsync, so a steady stream of commits pays one fsync per Ready, not two.
+      const hardState = ready.hardState && (ready.hardState.term !== this.durableTermVote.term || ready.hardState.vote !== this.durableTermVote.vote) ? ready.hardState : undefined;
       await this.withStorage(() => {
         const covered = this.storage.latestSnapshot()?.meta.index ?? 0;
         const entries = ready.entries.filter((entry) => entry.index > covered);
-        return this.storage.save({ hardState: ready.hardState ?? undefined, entries });
+        return this.storage.save({ hardState, entries });
       });
+      if (hardState) this.durableTermVote = { term: hardState.term, vote: hardState.vote };
     }
     this.transport.send(ready.messagesAfterPersist);
     if (ready.committedEntries.length > 0) this.applyCommitted(ready.committedEntries);
