@@ -32,23 +32,29 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
       if (local.status === 'rejected') throw ownFailure(ctx, local.reason, 'Cannot write replica');
       if (remote.status === 'rejected') throw remote.reason;
     }
-    const [synced, acked] = await Promise.allSettled([
-      writer.sync(),
+    // This node syncs and finalizes its replica while the rest of the pipeline does the same, so a
+    // block costs one node's fsyncs in latency, not one per hop. The client is acknowledged, and
+    // the namenodes told, only when every node has; if the downstream failed, the replica
+    // finalized here is removed again so a failed pipeline leaves nothing behind.
+    const [finalizedHere, acked] = await Promise.allSettled([
+      writer.sync().then(
+        () => ctx.store.commit(writer).catch((error: unknown) => Promise.reject(ownFailure(ctx, error, 'Cannot finalize replica'))),
+        (error: unknown) => Promise.reject(ownFailure(ctx, error, 'Cannot sync replica')),
+      ),
       downstream ? downstream.send(END_FRAME).then(() => downstream.finish()) : Promise.resolve(undefined),
     ]);
-    if (synced.status === 'rejected') throw ownFailure(ctx, synced.reason, 'Cannot sync replica');
-    if (acked.status === 'rejected') throw acked.reason;
+    if (finalizedHere.status === 'rejected') throw finalizedHere.reason;
+    const replica = finalizedHere.value;
+    const finalized = { blockId: replica.blockId, genStamp: replica.genStamp, numBytes: replica.numBytes };
+    if (acked.status === 'rejected') {
+      await ctx.store.delete(finalized).catch((error: unknown) => log.error({ err: error }, 'cannot remove the replica of a failed pipeline'));
+      throw acked.reason;
+    }
+    ctx.links?.blockReceived(finalized);
     const ack: PipelineAck | undefined = acked.value;
     if (ack) {
       assert(ack.block.numBytes === writer.numBytes, `downstream ${next} acknowledged ${ack.block.numBytes} bytes, this node wrote ${writer.numBytes}`);
     }
-    // Pipeline recovery seam: a later version keeps the synced replica (as rbw) when only a downstream
-    // node failed, so the client can bump the generation stamp and continue without it.
-    const replica = await ctx.store.commit(writer).catch((error: unknown) => {
-      throw ownFailure(ctx, error, 'Cannot finalize replica');
-    });
-    const finalized = { blockId: replica.blockId, genStamp: replica.genStamp, numBytes: replica.numBytes };
-    ctx.links?.blockReceived(finalized);
     log.info({ numBytes: replica.numBytes, volume: replica.volume.dir, targets: req.targets }, 'replica finalized');
     return { block: finalized, replicas: [ctx.url, ...(ack?.replicas ?? [])] };
   } catch (error) {
