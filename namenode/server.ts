@@ -10,6 +10,7 @@ import { clientRpcRoutes } from './routes/client-rpc.js';
 import { datanodeRpcRoutes } from './routes/datanode-rpc.js';
 import { statusRoutes } from './routes/status.js';
 import { raftAdminRoutes } from './routes/raft-admin.js';
+import { imageRoutes } from './routes/image.js';
 import { peerRoutes } from './raft-group/peer-routes.js';
 import type { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
 import { webhdfsNamenodeRoutes } from './webhdfs/routes.js';
@@ -38,6 +39,7 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
   });
   await app.register(statusRoutes, { namesystem: options.namesystem, namenodeId: options.namenodeId, startedAtMs: options.startedAtMs });
   await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url });
+  await app.register(imageRoutes, { namesystem: options.namesystem });
   await app.register(peerRoutes, { raft: options.raft, secret: options.secret });
   await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy });
   return app;

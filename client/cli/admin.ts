@@ -1,5 +1,6 @@
 // Operator commands, as in Hadoop: `dfs fsck <path> [-files] [-blocks] [-locations]`,
-// `dfs dfsadmin -report | -decommission <datanode> | -recommission <datanode>`, and the shell's
+// `dfs dfsadmin -report | -decommission <datanode> | -recommission <datanode> | -fetchImage <file>`,
+// `dfs oiv <image>` (client/cli/image.ts), and the shell's
 // `-setrep [-R] [-w] <rep> <path>...`. They speak the namenode's admin routes (namenode/routes/admin.ts).
 
 import type { Command } from 'commander';
@@ -31,6 +32,7 @@ interface FsckJson {
   summary: Record<string, number>;
   files?: Array<{ path: string; length: number; replication: number; openForWrite: boolean; blocks: FsckBlockJson[] }>;
   truncated?: boolean;
+  orphanBlocks?: { count: number; graceMs: number; deleted: number; oldestFirstSeenMs: number | null };
 }
 
 async function callNamenode(namenode: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
@@ -113,10 +115,18 @@ export function formatFsck(report: FsckJson, flags: { files: boolean; blocks: bo
     ` Corrupt blocks:\t\t${s.corruptBlocks}`,
     ` Missing replicas:\t\t${s.missingReplicas} (${percent(s.missingReplicas, s.totalExpectedReplicas)})`,
     ` Blocks queued for replication:\t${report.blocksQueuedForReplication}`,
+    ...orphanLines(report.orphanBlocks),
     '',
     `The filesystem under path '${report.path}' is ${report.status}`,
   );
   return lines.join('\n') + '\n';
+}
+
+/** Replicas a restored namespace does not know, kept until the grace period ends (none: no line). */
+function orphanLines(orphans: FsckJson['orphanBlocks']): string[] {
+  if (!orphans || orphans.count === 0) return [];
+  const deletableAt = orphans.oldestFirstSeenMs === null ? '' : `, first deletable at ${new Date(orphans.oldestFirstSeenMs + orphans.graceMs).toISOString()}`;
+  return [` Orphan blocks (unknown to a restored namespace, kept ${orphans.graceMs / 1000} s):\t${orphans.count}${deletableAt}`];
 }
 
 async function runFsck(args: string[]): Promise<number> {
@@ -199,9 +209,13 @@ async function runDfsadmin(args: string[]): Promise<number> {
       process.stdout.write(`${await changeNamenodeGroup(namenodes, command, node)}\n`);
       return 0;
     }
+    case '-fetchImage': {
+      if (!node) throw new DfsError('IllegalArgument', 'dfsadmin -fetchImage needs a local file to save the image to');
+      return (await import('./image.js')).fetchImage(namenodes, node);
+    }
     default:
       process.stderr.write(
-        'Usage: dfs dfsadmin [-fs <url>] [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>]\n',
+        'Usage: dfs dfsadmin [-fs <url>] [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>]\n',
       );
       return 1;
   }
@@ -277,7 +291,10 @@ export function registerAdminCommands(program: Command): void {
   passThrough('fsck', 'Check block health under a path: dfs fsck <path> [-files] [-blocks] [-locations]', runFsck);
   passThrough(
     'dfsadmin',
-    'Administer the cluster: dfs dfsadmin [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>]',
+    'Administer the cluster: dfs dfsadmin [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>]',
     runDfsadmin,
+  );
+  passThrough('oiv', 'Offline image viewer: verify a namespace image and list it: dfs oiv <image> [-ls] [-stats] (or -i <image> -p Ls|Tree|Stats)', async (args) =>
+    (await import('./image.js')).runOfflineImageViewer(args),
   );
 }
