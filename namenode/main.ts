@@ -2,7 +2,7 @@
 // change to it (a group of one for a single namenode), the namesystem over both, and the HTTP
 // server. Used by `dfs namenode` and by tests.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import {
 } from '../shared/constants.js';
 import { startLeaseMonitor } from './lease-manager.js';
 import { NamespaceStore } from './namespace/store.js';
+import { extractImage, prepareRestoredDatabase } from './namespace/image-format.js';
 import { NamespaceStateMachine } from './namespace/apply.js';
 import { DatanodeManager } from './datanodes/datanode-manager.js';
 import { Namesystem, namesystemDefaults } from './namesystem.js';
@@ -61,6 +62,10 @@ export interface NamenodeOptions {
   /** WebHDFS: stream CREATE/APPEND/OPEN data through this namenode instead of redirecting; the user of requests without user.name. */
   webhdfsProxy?: boolean;
   webhdfsDefaultUser?: string;
+  /** Found a new group from this namespace image (an empty folder only): see namespace/image-format.ts. */
+  restoreImage?: string;
+  /** Replicas unknown to a restored namespace are deleted only after this long (and outside safe mode). */
+  orphanBlockGraceMs?: number;
   logger?: Logger;
 }
 
@@ -89,12 +94,14 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
   mkdirSync(options.dataDir, { recursive: true });
   const raftDir = join(options.dataDir, 'raft');
   const fresh = !existsSync(raftDir);
-  const wantsBootstrap = fresh && (options.bootstrap === true || (peers.length === 1 && options.bootstrap !== false));
+  const earlyLogger = options.logger ?? createLogger({ component: 'namenode', nodeId: url });
+  if (options.restoreImage) await restoreFromImage(options.restoreImage, options.dataDir, earlyLogger);
+  const wantsBootstrap = fresh && (options.bootstrap === true || options.restoreImage !== undefined || (peers.length === 1 && options.bootstrap !== false));
   // --bootstrap on a node whose folder was wiped must not found a second group beside the running
   // one: when a peer already serves a group, this node joins it instead.
   const bootstrap = wantsBootstrap && !(await anyPeerRunsGroup(peers.filter((peer) => peer !== url)));
   const id = nodeId(options.dataDir, url, bootstrap);
-  const logger = options.logger ?? createLogger({ component: 'namenode', nodeId: url });
+  const logger = earlyLogger;
 
   const store = new NamespaceStore(join(options.dataDir, 'namespace.sqlite'));
   const stateMachine = new NamespaceStateMachine(store);
@@ -102,6 +109,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     staleAfterMs: options.staleAfterMs ?? staleAfterDefaultMs(heartbeatIntervalMs, options.deadAfterMs ?? DEAD_AFTER_MS_DEFAULT),
     deadAfterMs: options.deadAfterMs ?? DEAD_AFTER_MS_DEFAULT,
   });
+  if (options.orphanBlockGraceMs !== undefined) datanodes.orphans.graceMs = options.orphanBlockGraceMs;
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
   // The Raft log starts first; the namesystem built on it is filled in before any election can end.
   const late: { namesystem?: Namesystem } = {};
@@ -209,6 +217,28 @@ function nodeId(dataDir: string, url: string, bootstrap: boolean): string {
   const id = `${url}#${bootstrap ? '0' : randomBytes(4).toString('hex')}`;
   writeFileSync(file, id + '\n');
   return id;
+}
+
+/**
+ * `--restore <image>`: verifies the image and writes its namespace as this node's database, which
+ * the Raft bootstrap then turns into the founding snapshot of a new group (cluster id kept). Only
+ * on a folder holding no namenode state; a refused image leaves the folder as it was.
+ */
+async function restoreFromImage(image: string, dataDir: string, logger: Logger): Promise<void> {
+  const dbFile = join(dataDir, 'namespace.sqlite');
+  const existing = ['raft', 'namespace.sqlite', 'node-id'].filter((name) => existsSync(join(dataDir, name)));
+  if (existing.length > 0) {
+    throw new DfsError('IllegalArgument', `Cannot restore into ${dataDir}: it already holds namenode state (${existing.join(', ')}); use an empty folder`);
+  }
+  const staged = `${dbFile}.restoring`;
+  try {
+    const header = await extractImage(image, staged);
+    prepareRestoredDatabase(staged, header);
+    renameSync(staged, dbFile);
+    logger.info({ image, index: header.index, term: header.term, clusterId: header.clusterId, sizeBytes: header.sizeBytes }, 'namespace restored from image: founding a new group from it');
+  } finally {
+    rmSync(staged, { force: true });
+  }
 }
 
 /**

@@ -17,7 +17,8 @@ import type { ClientRequest, ClientResponse, DatanodeInfo, ExtendedBlock, FileSt
 import { outcomeValue, type NamespaceStateMachine } from './namespace/apply.js';
 import type { NamespaceCommand } from './namespace/commands.js';
 import { INODE_DIRECTORY } from './namespace/schema.js';
-import { toExtendedBlock, type InodeRow, type NamespaceStore } from './namespace/store.js';
+import { toExtendedBlock, type InodeRow, type NamespaceStore, type StateKey } from './namespace/store.js';
+import { restoreOrphanRange } from './namespace/image-format.js';
 import type { NamespaceLog } from './namespace-log.js';
 import type { DatanodeManager } from './datanodes/datanode-manager.js';
 import { chooseTargets } from './datanodes/placement.js';
@@ -545,13 +546,17 @@ export class Namesystem {
    * or with an older generation stamp than the namespace's (a pipeline that was recovered), is deleted.
    */
   processIncrementalReport(uuid: string, received: ExtendedBlock[], deleted: ExtendedBlock[]): void {
-    const obsolete: ExtendedBlock[] = [];
+    let obsolete: ExtendedBlock[] = [];
     for (const block of received) {
       this.datanodes.replicaReceived(uuid, block);
       const row = this.store.sql.getBlock.get(block.blockId) as { gen_stamp: number } | undefined;
       if (!row || row.gen_stamp > block.genStamp) obsolete.push(block);
     }
-    for (const block of deleted) this.datanodes.replicaRemoved(uuid, block.blockId);
+    for (const block of deleted) {
+      this.datanodes.replicaRemoved(uuid, block.blockId);
+      this.datanodes.orphans.removed(uuid, block.blockId);
+    }
+    obsolete = this.holdRestoreOrphans(uuid, obsolete);
     if (obsolete.length > 0 && this.log.isLeader) {
       this.logger.info({ datanode: uuid, blocks: obsolete.map((b) => `blk_${b.blockId}_${b.genStamp}`) }, 'deleting stale or orphan replicas');
       this.datanodes.queueDeletes(uuid, obsolete);
@@ -560,14 +565,36 @@ export class Namesystem {
 
   // ---- datanode reports -----------------------------------------------------------------------
 
+  /**
+   * After a restore from an image, replicas of blocks the old cluster allocated after the image are
+   * not deleted with the other obsolete ones: they are tracked as orphans, reported, and deleted by
+   * the replication monitor after the grace period (namenode/datanodes/orphan-blocks.ts).
+   */
+  private holdRestoreOrphans(uuid: string, obsolete: ExtendedBlock[]): ExtendedBlock[] {
+    const range = restoreOrphanRange((key) => this.store.getState(key as StateKey));
+    if (!range || obsolete.length === 0) return obsolete;
+    const rest: ExtendedBlock[] = [];
+    const held: string[] = [];
+    for (const block of obsolete) {
+      const orphan = block.blockId > range.floor && block.blockId <= range.ceiling && !this.store.sql.getBlock.get(block.blockId);
+      if (!orphan) rest.push(block);
+      else if (this.datanodes.orphans.add(uuid, block)) held.push(`blk_${block.blockId}_${block.genStamp}`);
+    }
+    if (held.length > 0) {
+      this.logger.warn({ datanode: uuid, count: held.length, blocks: held.slice(0, 20), graceMs: this.datanodes.orphans.graceMs }, 'replicas unknown to the restored namespace: kept for the orphan grace period');
+    }
+    return rest;
+  }
+
   /** Reconciles a full block report: replicas of no file, or of an older generation, are deleted. */
   processBlockReport(uuid: string, blocks: ExtendedBlock[]): boolean {
     if (!this.datanodes.fullReport(uuid, blocks)) return false;
-    const obsolete: ExtendedBlock[] = [];
+    let obsolete: ExtendedBlock[] = [];
     for (const block of blocks) {
       const row = this.store.sql.getBlock.get(block.blockId) as { gen_stamp: number } | undefined;
       if (!row || row.gen_stamp > block.genStamp) obsolete.push(block);
     }
+    obsolete = this.holdRestoreOrphans(uuid, obsolete);
     if (obsolete.length > 0 && this.log.isLeader) {
       this.logger.info({ datanode: uuid, count: obsolete.length }, 'deleting replicas that belong to no file');
       this.datanodes.queueDeletes(uuid, obsolete);

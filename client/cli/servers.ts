@@ -16,6 +16,7 @@ import {
 } from '../../shared/constants.js';
 import { createLogger } from '../../shared/logger.js';
 import { startNamenode } from '../../namenode/main.js';
+import { verifyImage } from '../../namenode/namespace/image-format.js';
 import { startDatanode } from '../../datanode/main.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -86,6 +87,8 @@ export function registerServerCommands(program: Command): void {
     .option('--cluster-id <id>', 'cluster id written when the namespace is formatted', 'dfs-local')
     .option('--webhdfs-proxy', 'WebHDFS: stream file data through this namenode (HttpFS style) instead of redirecting to datanodes')
     .option('--webhdfs-user <name>', 'WebHDFS: the user of requests without user.name (Hadoop\'s static user)', 'dr.who')
+    .option('--restore <image>', 'found a new group from a namespace image (dfs dfsadmin -fetchImage); the data folder must be empty')
+    .option('--orphan-block-grace <seconds>', 'keep replicas a restored namespace does not know this long before deleting them (default 86400)', seconds)
     .action(async (opts) => {
       const namenode = await startNamenode({
         host: opts.host,
@@ -106,6 +109,8 @@ export function registerServerCommands(program: Command): void {
         leaseHardLimitMs: opts.leaseHardLimit,
         clusterId: opts.clusterId,
         webhdfsProxy: opts.webhdfsProxy, webhdfsDefaultUser: opts.webhdfsUser,
+        restoreImage: opts.restore ? resolve(opts.restore) : undefined,
+        orphanBlockGraceMs: opts.orphanBlockGrace,
       });
       closeOnSignals(() => namenode.close());
     });
@@ -153,6 +158,7 @@ export function registerServerCommands(program: Command): void {
     .option('--replication <n>', 'default replication', int, REPLICATION_DEFAULT)
     .option('--heartbeat-interval <seconds>', 'datanode heartbeat interval', seconds)
     .option('--dead-after <seconds>', 'declare a silent datanode dead after this long', seconds)
+    .option('--restore <image>', 'a new cluster only: every namenode founds the group from this namespace image')
     .action(async (opts) => {
       await runCluster({
         dataDir: resolve(opts.data),
@@ -164,6 +170,7 @@ export function registerServerCommands(program: Command): void {
         replication: opts.replication,
         heartbeatIntervalMs: opts.heartbeatInterval,
         deadAfterMs: opts.deadAfter,
+        restoreImage: opts.restore ? resolve(opts.restore) : undefined,
       });
     });
 }
@@ -178,6 +185,7 @@ interface ClusterOptions {
   replication: number;
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
+  restoreImage?: string;
 }
 
 async function runCluster(options: ClusterOptions): Promise<void> {
@@ -189,6 +197,9 @@ async function runCluster(options: ClusterOptions): Promise<void> {
   if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
   // A brand-new cluster founds its namenode group; afterwards a namenode with an empty folder rejoins it.
   const isNewCluster = Array.from({ length: options.namenodes }, (_, i) => join(options.dataDir, `nn${i + 1}`, 'raft')).every((dir) => !existsSync(dir));
+  if (options.restoreImage && !isNewCluster) throw new Error(`--restore needs a new cluster: ${options.dataDir} already holds namenode state`);
+  // Refuse a bad image here, with its message, rather than as namenodes that fail to start.
+  if (options.restoreImage) await verifyImage(options.restoreImage);
   const children: Array<{ name: string; child: ChildProcess }> = [];
   let stopping = false;
   const spawnNode = (name: string, args: string[]) => {
@@ -212,6 +223,7 @@ async function runCluster(options: ClusterOptions): Promise<void> {
     spawnNode(`nn${i}`, [
       'namenode', '--port', String(port), '--data', join(options.dataDir, `nn${i}`),
       '--peers', namenodeUrls.join(','), ...(isNewCluster ? ['--bootstrap'] : []),
+      ...(options.restoreImage ? ['--restore', options.restoreImage] : []),
       '--block-size', String(options.blockSize), '--replication', String(options.replication),
       ...(options.heartbeatIntervalMs ? ['--heartbeat-interval', String(options.heartbeatIntervalMs / 1000)] : []),
       ...(options.deadAfterMs ? ['--dead-after', String(options.deadAfterMs / 1000)] : []),

@@ -3,6 +3,7 @@
 // replicated through the namespace log; it is rebuilt from registrations and block reports.
 
 import type { DatanodeCommand, DatanodeInfo, DatanodeStorageReport, ExtendedBlock } from '../../shared/protocol.js';
+import { OrphanBlocks } from './orphan-blocks.js';
 
 export type DatanodeState = 'live' | 'stale' | 'dead';
 /** Operator's intent for a node (HDFS's AdminStates): decommissioning nodes take no new blocks and are drained. */
@@ -51,11 +52,15 @@ export class DatanodeManager {
   private readonly corrupt = new Map<number, Set<string>>();
   /** Waiters for a block's first reported replica (complete() waits on them). */
   private readonly replicaWaiters = new Map<number, Array<() => void>>();
+  /** Replicas unknown to a restored namespace, kept for a grace period (see orphan-blocks.ts). */
+  readonly orphans: OrphanBlocks;
 
   constructor(
     private readonly liveness: LivenessConfig,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.orphans = new OrphanBlocks(clock);
+  }
 
   register(info: DatanodeInfo, storage: DatanodeStorageReport): void {
     const now = this.clock();

@@ -64,6 +64,8 @@ export interface FsckReport {
   /** Present when details were asked for; capped at FSCK_FILES_DETAIL_MAX. */
   files?: FsckFile[];
   truncated?: boolean;
+  /** Replicas unknown to a restored namespace, held for the orphan grace period (orphan-blocks.ts). */
+  orphanBlocks: ReturnType<DatanodeManager['orphans']['summary']>;
 }
 
 export function checkBlockHealth(datanodes: DatanodeManager, row: ReturnType<typeof toExtendedBlock>, expected: number): FsckBlock {
@@ -164,5 +166,5 @@ export function fsck(store: NamespaceStore, datanodes: DatanodeManager, root: In
   summary.datanodes = inService.length;
   summary.racks = new Set(inService.map((node) => node.info.rack)).size;
   const status = summary.missingBlocks + summary.corruptBlocks > 0 ? 'CORRUPT' : 'HEALTHY';
-  return { path: rootPath, status, summary, ...(details ? { files, truncated } : {}) };
+  return { path: rootPath, status, summary, orphanBlocks: datanodes.orphans.summary(), ...(details ? { files, truncated } : {}) };
 }

@@ -167,6 +167,7 @@ export class ReplicationMonitor {
     this.leaderSinceMs ??= now;
     const blocks = this.scanBlocks();
     if (!this.safeModeOff && !this.leaveSafeMode(blocks, now)) return;
+    this.deleteExpiredOrphans();
     this.expirePending(now);
     const needing = new Set<number>();
     const queue: ScannedBlock[] = [];
@@ -201,6 +202,18 @@ export class ReplicationMonitor {
       scanned.push({ block, expected: row.replication, states: this.datanodes.replicaStates(block) });
     }
     return scanned;
+  }
+
+  /** Replicas unknown to a restored namespace whose grace has passed (see orphan-blocks.ts); never in safe mode. */
+  private deleteExpiredOrphans(): void {
+    const expired = this.datanodes.orphans.takeExpired();
+    if (expired.length === 0) return;
+    const perNode = new Map<string, ExtendedBlock[]>();
+    for (const { block, holders } of expired) {
+      for (const uuid of holders) perNode.set(uuid, [...(perNode.get(uuid) ?? []), block]);
+    }
+    for (const [uuid, blocks] of perNode) this.datanodes.queueDeletes(uuid, blocks);
+    this.logger.warn({ count: expired.length, blocks: expired.slice(0, 20).map(({ block }) => `blk_${block.blockId}_${block.genStamp}`) }, 'deleting orphan replicas: grace period over');
   }
 
   private leaveSafeMode(blocks: ScannedBlock[], now: number): boolean {
