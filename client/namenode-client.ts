@@ -7,6 +7,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { ClientRpc, LEADER_HINT_HEADER, type ReadConsistency, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
 import { DfsError, isDfsError } from '../shared/errors.js';
 import { postJson } from '../shared/http.js';
+import { REQUEST_ID_HEADER, currentRequestId, newRequestId, withRequestId, withRequestIds } from '../shared/request-id.js';
 
 export interface NamenodeClientOptions {
   namenodes: string[];
@@ -43,8 +44,17 @@ export class NamenodeClient {
     this.user = options.user;
     this.consistency = options.consistency ?? 'linearizable';
     this.ownsDispatcher = !options.dispatcher;
-    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+    // Every request through it (RPCs, and the block reads and writes that share it) carries a request id.
+    this.dispatcher = withRequestIds(options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 }));
     this.failoverTimeoutMs = options.failoverTimeoutMs ?? FAILOVER_TIMEOUT_MS_DEFAULT;
+  }
+
+  /**
+   * Runs `operation` under one request id (a new one unless given): every namenode call and block
+   * transfer it makes sends that id, so the namenode's and datanodes' logs show it on every line.
+   */
+  withRequestId<T>(operation: () => T, id?: string): T {
+    return withRequestId(operation, id);
   }
 
   get activeNamenode(): string {
@@ -57,6 +67,8 @@ export class NamenodeClient {
       ...request,
       ...(READ_METHODS.has(method) ? { consistency: this.consistency } : { requestId: { clientId: this.clientId, callId: this.callId++ } }),
     };
+    // The operation's id (withRequestId), else one per call; retries on other namenodes keep it.
+    const headers = { [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId() };
     const deadline = Date.now() + this.failoverTimeoutMs;
     let attempt = 0;
     for (;;) {
@@ -64,6 +76,7 @@ export class NamenodeClient {
       try {
         return (await postJson(url, body, ClientRpc[method].response, {
           dispatcher: this.dispatcher,
+          headers,
           signal,
           timeoutMs: ATTEMPT_TIMEOUT_MS,
           onResponseHeaders: (headers) => this.followLeaderHint(headers[LEADER_HINT_HEADER]),

@@ -8,6 +8,7 @@ import { DfsError } from '../shared/errors.js';
 import { assert } from '../shared/assert.js';
 import type { DatanodeContext } from './context.js';
 import { storageError } from './storage/replica-writer.js';
+import { metricsOf } from './metrics.js';
 
 export interface ReceiveRequest {
   blockId: number;
@@ -51,6 +52,7 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
       throw acked.reason;
     }
     ctx.links?.blockReceived(finalized);
+    metricsOf(ctx)?.blockWritten(replica.numBytes);
     const ack: PipelineAck | undefined = acked.value;
     if (ack) {
       assert(ack.block.numBytes === writer.numBytes, `downstream ${next} acknowledged ${ack.block.numBytes} bytes, this node wrote ${writer.numBytes}`);
@@ -61,6 +63,9 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
     const failure = error instanceof DfsError ? error : toPipelineError(error, next ?? ctx.url, block);
     downstream?.abort(failure);
     await ctx.store.abort(writer);
+    const metrics = metricsOf(ctx);
+    metrics?.pipelineAborted(failure.kind);
+    if (failure instanceof FrameError && failure.kind === 'Checksum') metrics?.checksumFailure('upload');
     if (failure instanceof FrameError) log.warn({ err: failure }, 'rejected block upload');
     else log.error({ err: failure }, 'block write failed');
     throw failure;

@@ -12,6 +12,7 @@ import { NamenodeLinks } from './namenode-link.js';
 import { Replicator } from './replicator.js';
 import { BlockScanner, SCAN_PERIOD_MS_DEFAULT, SCAN_RATE_BYTES_PER_SECOND_DEFAULT } from './block-scanner.js';
 import { nodeInfo, xceiverCount, type DatanodeContext } from './context.js';
+import { withRequestIds } from '../shared/request-id.js';
 
 export interface DatanodeOptions {
   host?: string;               // listen address, default '127.0.0.1'
@@ -50,7 +51,8 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     { reservedBytes: options.reservedBytes ?? 0, capacityBytes: options.capacityBytes },
     logger,
   );
-  const dispatcher = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+  // Pipeline hops and calls to the namenodes carry the id of the request they serve.
+  const dispatcher = withRequestIds(new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 }));
   const ctx: DatanodeContext = {
     uuid: identity.uuid,
     url: '',

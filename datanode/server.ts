@@ -3,6 +3,8 @@
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorHandlers } from '../shared/http.js';
+import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
+import { installDatanodeMetrics } from './metrics.js';
 import type { DatanodeContext } from './context.js';
 import { blockTransferRoutes } from './routes/block-transfer.js';
 import { statusRoutes } from './routes/status.js';
@@ -15,8 +17,11 @@ export async function buildDatanodeServer(ctx: DatanodeContext): Promise<Fastify
     logController: new LogController({ disableRequestLogging: true }),
     // close() must not wait on a stalled upload: cut it (its temporary replica is then removed).
     forceCloseConnections: true,
+    ...requestIdServerOptions,
   });
   installErrorHandlers(app);
+  scopeRequests(app);
+  await installDatanodeMetrics(app, ctx);
   await app.register(blockTransferRoutes(ctx));
   await app.register(statusRoutes(ctx));
   await app.register(webhdfsDatanodeRoutes(ctx));

@@ -28,6 +28,8 @@ import { NamespaceStateMachine } from './namespace/apply.js';
 import { DatanodeManager } from './datanodes/datanode-manager.js';
 import { Namesystem, namesystemDefaults } from './namesystem.js';
 import { buildNamenodeServer } from './server.js';
+import { NamenodeMetrics } from './metrics.js';
+import { AuditLog } from './audit-log.js';
 import { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
 import { CLUSTER_SECRET_HEADER } from './raft-group/peer-transport.js';
 
@@ -66,6 +68,8 @@ export interface NamenodeOptions {
   restoreImage?: string;
   /** Replicas unknown to a restored namespace are deleted only after this long (and outside safe mode). */
   orphanBlockGraceMs?: number;
+  /** Write the audit log, <dataDir>/audit.log (default true; --no-audit turns it off). */
+  audit?: boolean;
   logger?: Logger;
 }
 
@@ -111,6 +115,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
   });
   if (options.orphanBlockGraceMs !== undefined) datanodes.orphans.graceMs = options.orphanBlockGraceMs;
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+  const metrics = new NamenodeMetrics();
   // The Raft log starts first; the namesystem built on it is filled in before any election can end.
   const late: { namesystem?: Namesystem } = {};
   const raft = await RaftNamespaceLog.open({
@@ -124,6 +129,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     tickMs: options.raftTickMs,
     electionTicks: options.raftElectionTicks,
     snapshotEveryEntries: options.snapshotEveryEntries,
+    onSave: metrics.onRaftSave,
     onLeaderReady: async () => {
       if (!late.namesystem) throw new DfsError('Unavailable', 'namenode still starting');
       await late.namesystem.becomeLeader();
@@ -155,7 +161,8 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     logger,
     Math.min(LEASE_MONITOR_INTERVAL_MS, namesystem.leases.limits.hardLimitMs / 2),
   );
-  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy });
+  const audit = options.audit === false ? undefined : new AuditLog(options.dataDir, store, metrics.onAudit);
+  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit });
   await app.listen({ host, port });
   logger.info({ url, id, dataDir: options.dataDir, peers, appliedIndex: stateMachine.appliedIndex }, 'namenode started');
 
@@ -194,6 +201,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
       await app.close();
       await raft.close();
       await dispatcher.close();
+      audit?.close();
       store.close();
     },
   };

@@ -271,6 +271,8 @@ export class Namesystem {
     if (request.previous) this.expectedLocations.delete(request.previous.blockId);
     const locations = targets.map((node) => node.info);
     this.expectedLocations.set(result.block.blockId, locations);
+    // HDFS's state change log: one line per block allocated and per file closed (with the request id).
+    this.logger.info({ path, blockId: result.block.blockId, genStamp: result.block.genStamp, targets: locations.map((l) => l.url) }, 'BLOCK* allocate');
     return { located: { block: result.block, offset: result.offset, locations } };
   }
 
@@ -286,6 +288,7 @@ export class Namesystem {
       last: request.last,
     });
     if (request.last) this.expectedLocations.delete(request.last.blockId);
+    this.logger.info({ path, clientName: request.clientName, length: result.status.length }, 'DIR* completeFile: closed');
     return result;
   }
 

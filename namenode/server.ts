@@ -4,6 +4,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandlers } from '../shared/http.js';
+import { metricsRoutes } from '../shared/metrics.js';
+import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
+import { installNamenodeMetrics, type NamenodeMetrics } from './metrics.js';
+import type { AuditLog } from './audit-log.js';
 import { RPC_BODY_BYTES_MAX } from '../shared/constants.js';
 import type { Namesystem } from './namesystem.js';
 import { clientRpcRoutes } from './routes/client-rpc.js';
@@ -26,12 +30,21 @@ export interface NamenodeServerOptions {
   startedAtMs: number;
   logger: Logger;
   webhdfsProxy?: boolean;
+  /** Prometheus metrics served at /metrics. */
+  metrics?: NamenodeMetrics;
+  /** The audit log (none with --no-audit). */
+  audit?: AuditLog;
 }
 
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }), ...requestIdServerOptions });
   installErrorHandlers(app);
-  await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url });
+  scopeRequests(app);
+  if (options.metrics) {
+    installNamenodeMetrics(app, options.metrics, options.namesystem, options.raft, options.heartbeatIntervalMs);
+    await app.register(metricsRoutes(options.metrics.registry));
+  }
+  await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url, audit: options.audit });
   await app.register(datanodeRpcRoutes, {
     namesystem: options.namesystem,
     namenodeId: options.namenodeId,
@@ -41,6 +54,6 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
   await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url });
   await app.register(imageRoutes, { namesystem: options.namesystem });
   await app.register(peerRoutes, { raft: options.raft, secret: options.secret });
-  await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy });
+  await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy, audit: options.audit });
   return app;
 }

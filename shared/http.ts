@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyError } from 'fastify';
 import { request, type Dispatcher } from 'undici';
 import { z, ZodError } from 'zod';
 import { DfsError } from './errors.js';
+import { REQUEST_ID_HEADER, currentRequestId } from './request-id.js';
 
 /** Installs the error and not-found handlers that answer every failure as a RemoteException. */
 export function installErrorHandlers(app: FastifyInstance): void {
@@ -69,12 +70,14 @@ export async function postJson<S extends z.ZodType>(
   options: RpcOptions = {},
 ): Promise<z.infer<S>> {
   const timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS_DEFAULT;
+  // Work done for a request carries its id on (a follower forwarding to the leader, a datanode calling a namenode).
+  const requestId = currentRequestId();
   let response: Dispatcher.ResponseData;
   try {
     response = await request(url, {
       method: 'POST',
       body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json', ...options.headers },
+      headers: { 'content-type': 'application/json', ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}), ...options.headers },
       dispatcher: options.dispatcher,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

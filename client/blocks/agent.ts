@@ -2,10 +2,12 @@
 // so reading a file block after block reuses connections to the same datanodes.
 
 import { Agent, type Dispatcher } from 'undici';
+import { withRequestIds } from '../../shared/request-id.js';
 
-let shared: Agent | undefined;
+let shared: Dispatcher | undefined;
 
 export function defaultBlockDispatcher(): Dispatcher {
-  shared ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 });
+  // Block transfers carry the request id of the operation they serve (shared/request-id.ts).
+  shared ??= withRequestIds(new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 }));
   return shared;
 }

@@ -87,6 +87,7 @@ export function registerServerCommands(program: Command): void {
     .option('--cluster-id <id>', 'cluster id written when the namespace is formatted', 'dfs-local')
     .option('--webhdfs-proxy', 'WebHDFS: stream file data through this namenode (HttpFS style) instead of redirecting to datanodes')
     .option('--webhdfs-user <name>', 'WebHDFS: the user of requests without user.name (Hadoop\'s static user)', 'dr.who')
+    .option('--no-audit', 'do not write the audit log (<data>/audit.log)')
     .option('--restore <image>', 'found a new group from a namespace image (dfs dfsadmin -fetchImage); the data folder must be empty')
     .option('--orphan-block-grace <seconds>', 'keep replicas a restored namespace does not know this long before deleting them (default 86400)', seconds)
     .action(async (opts) => {
@@ -109,6 +110,7 @@ export function registerServerCommands(program: Command): void {
         leaseHardLimitMs: opts.leaseHardLimit,
         clusterId: opts.clusterId,
         webhdfsProxy: opts.webhdfsProxy, webhdfsDefaultUser: opts.webhdfsUser,
+        audit: opts.audit,
         restoreImage: opts.restore ? resolve(opts.restore) : undefined,
         orphanBlockGraceMs: opts.orphanBlockGrace,
       });

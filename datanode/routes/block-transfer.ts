@@ -9,6 +9,7 @@ import { DfsError, isDfsError } from '../../shared/errors.js';
 import { parseInput } from '../../shared/http.js';
 import type { DatanodeContext } from '../context.js';
 import { receiveBlock } from '../block-receiver.js';
+import { metricsOf } from '../metrics.js';
 import type { Replica, VerifiedChunk } from '../storage/block-store.js';
 
 const BlockParams = z.object({ blockId: z.coerce.number().int().positive() });
@@ -98,6 +99,8 @@ export function blockTransferRoutes(ctx: DatanodeContext): FastifyPluginAsync {
       // On 'close', not in the generator's finally: a stream destroyed before its first read never runs that.
       body.once('close', () => {
         ctx.transfers.reads--;
+        // Counted once per answer, and only when it was served to the end of its range.
+        if (body.readableEnded) metricsOf(ctx)?.blockRead(end - start);
         chunks.return(undefined).catch(() => undefined);
       });
       return reply.send(body);
@@ -130,5 +133,6 @@ function onReadFailure(ctx: DatanodeContext, replica: Replica, error: unknown): 
     return;
   }
   ctx.logger.error({ err: error, blockId: replica.blockId, genStamp: replica.genStamp, path: replica.blockPath }, 'corrupt replica found while serving a read; reporting it');
+  metricsOf(ctx)?.checksumFailure('read');
   ctx.links?.reportBadBlocks([{ blockId: replica.blockId, genStamp: replica.genStamp, numBytes: replica.numBytes }]);
 }

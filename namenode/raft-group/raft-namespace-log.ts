@@ -18,6 +18,7 @@ import type { NamespaceLog, NamenodeRole } from '../namespace-log.js';
 import type { Dispatcher } from 'undici';
 import { PeerTransport } from './peer-transport.js';
 import { peerUrlOf } from './wire.js';
+import { outsideRequestScope } from '../../shared/request-id.js';
 
 export interface RaftNamespaceLogOptions {
   /** `<peer url>#<incarnation>`. */
@@ -35,6 +36,8 @@ export interface RaftNamespaceLogOptions {
   snapshotEveryEntries?: number;
   /** Called on the leader once it has applied an entry of its own term (all earlier ones applied). */
   onLeaderReady: () => Promise<void>;
+  /** Told about each durable save: its duration, the fsyncs it cost and the entries it wrote (metrics). */
+  onSave?: (seconds: number, fsyncs: number, entries: number) => void;
 }
 
 export const RAFT_TICK_MS_DEFAULT = 100;
@@ -341,7 +344,8 @@ export class RaftNamespaceLog implements NamespaceLog {
       return;
     }
     this.loopRunning = true;
-    void this.runLoop();
+    // The loop serves every request at once: its log lines belong to none of them.
+    outsideRequestScope(() => void this.runLoop());
   }
 
   private async runLoop(): Promise<void> {
@@ -367,11 +371,17 @@ export class RaftNamespaceLog implements NamespaceLog {
       // The commit index is volatile state in Raft: only a new term or vote costs the hard-state
       // fsync, so a steady stream of commits pays one fsync per Ready, not two.
       const hardState = ready.hardState && (ready.hardState.term !== this.durableTermVote.term || ready.hardState.vote !== this.durableTermVote.vote) ? ready.hardState : undefined;
+      const startedNs = process.hrtime.bigint();
+      const logFsyncsBefore = this.storage.stats.fsyncs;
+      let savedEntries = 0;
       await this.withStorage(() => {
         const covered = this.storage.latestSnapshot()?.meta.index ?? 0;
         const entries = ready.entries.filter((entry) => entry.index > covered);
+        savedEntries = entries.length;
         return this.storage.save({ hardState, entries });
       });
+      // The log counts its own fsyncs (data and directories); the hard state costs one when it changed.
+      this.options.onSave?.(Number(process.hrtime.bigint() - startedNs) / 1e9, this.storage.stats.fsyncs - logFsyncsBefore + (hardState ? 1 : 0), savedEntries);
       if (hardState) this.durableTermVote = { term: hardState.term, vote: hardState.vote };
     }
     this.transport.send(ready.messagesAfterPersist);

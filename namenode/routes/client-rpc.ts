@@ -6,12 +6,13 @@ import { ClientRpc, LEADER_HINT_HEADER, type ClientMethod } from '../../shared/p
 import { DfsError } from '../../shared/errors.js';
 import { parseInput, postJson } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
+import { FORWARDED_FOR_HEADER, callerIp, rpcAuditTarget, type AuditLog } from '../audit-log.js';
 
 /** Methods any namenode answers itself; every other one changes state and runs on the leader. */
 const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary']);
 const FORWARDED_HEADER = 'x-dfs-forwarded-by';
 
-export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem; selfUrl: string }): Promise<void> {
+export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem; selfUrl: string; audit?: AuditLog }): Promise<void> {
   const { namesystem } = options;
   const handlers: { [M in ClientMethod]: (request: never) => Promise<unknown> } = {
     mkdirs: (r) => namesystem.mkdirs(r),
@@ -48,8 +49,11 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
       if (!leader || request.headers[FORWARDED_HEADER]) {
         throw new DfsError('Unavailable', leader ? 'Leadership is changing; retry' : 'No namenode leader is elected yet; retry', { leader });
       }
-      return postJson(`${leader}/rpc/v1/client/${method}`, request.body, spec.response, { headers: { [FORWARDED_HEADER]: '1' } });
+      return postJson(`${leader}/rpc/v1/client/${method}`, request.body, spec.response, { headers: { [FORWARDED_HEADER]: '1', [FORWARDED_FOR_HEADER]: request.ip } });
     }
-    return handlers[method as ClientMethod](input as never);
+    const run = () => handlers[method as ClientMethod](input as never);
+    if (!options.audit) return run();
+    const who = { user: (input as { user?: string }).user ?? namesystem.config.defaultUser, ip: callerIp(request, FORWARDED_HEADER), proto: 'rpc' as const };
+    return options.audit.around(rpcAuditTarget(method, input as never), who, run);
   });
 }

@@ -27,6 +27,8 @@ import {
 } from '../../shared/webhdfs.js';
 import { ClientPool, appendFile, createFile, fileChecksum, openFile } from '../../datanode/webhdfs/data-ops.js';
 import type { Namesystem } from '../namesystem.js';
+import { FORWARDED_FOR_HEADER, callerIp, webhdfsAuditTarget, type AuditLog } from '../audit-log.js';
+import { REQUEST_ID_PARAM } from '../../shared/request-id.js';
 
 export interface WebHdfsNamenodeOptions {
   namesystem: Namesystem;
@@ -34,6 +36,8 @@ export interface WebHdfsNamenodeOptions {
   selfUrl: string;
   /** Serve CREATE/APPEND/OPEN/GETFILECHECKSUM data here instead of redirecting to datanodes. */
   proxy?: boolean;
+  /** Audits the ops this namenode answers itself. */
+  audit?: AuditLog;
 }
 
 /** Ops that change the namespace: a follower relays them to the leader. */
@@ -67,7 +71,9 @@ export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHd
     const path = normalizePath(pathOfUrl(request.url));
     const call: Call = { op, path, params, user: params['user.name'] ?? namesystem.config.defaultUser, request, reply };
     if (LEADER_OPS.has(op) && !namesystem.log.isLeader) return relayToLeader(call);
-    return dispatch(call);
+    if (!options.audit) return dispatch(call);
+    const who = { user: call.user, ip: callerIp(request, FORWARDED_HEADER), proto: 'webhdfs' as const };
+    return options.audit.around(webhdfsAuditTarget(op, path, params), who, () => dispatch(call));
   };
   app.route({ method: ['GET', 'PUT', 'POST', 'DELETE'], url: WEBHDFS_PREFIX, handler: handle });
   app.route({ method: ['GET', 'PUT', 'POST', 'DELETE'], url: `${WEBHDFS_PREFIX}/*`, handler: handle });
@@ -208,7 +214,8 @@ export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHd
       if (lower === 'op' || lower === 'noredirect' || lower === 'user.name' || lower === 'namenoderpcaddress') continue;
       forwarded[lower] = Array.isArray(value) ? value[value.length - 1] : value;
     }
-    const query = queryString({ op, 'user.name': user, namenoderpcaddress: selfAddress, ...forwarded, ...extra });
+    // The request id rides along as a parameter: a client following a redirect does not resend headers.
+    const query = queryString({ op, 'user.name': user, namenoderpcaddress: selfAddress, ...forwarded, [REQUEST_ID_PARAM]: request.id, ...extra });
     const location = `${target.url}${WEBHDFS_PREFIX}${encodePath(path)}?${query}`;
     if (params.noredirect) return reply.code(200).type('application/json').send({ Location: location });
     return reply.code(307).header('location', location).header('content-length', '0').send();
@@ -244,7 +251,7 @@ export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHd
     }
     let answer;
     try {
-      answer = await httpRequest(`${leader}${request.url}`, { method: request.method as 'PUT', headers: { [FORWARDED_HEADER]: '1' } });
+      answer = await httpRequest(`${leader}${request.url}`, { method: request.method as 'PUT', headers: { [FORWARDED_HEADER]: '1', [FORWARDED_FOR_HEADER]: request.ip, 'x-request-id': request.id } });
     } catch (error) {
       throw new DfsError('Unavailable', `Cannot reach the leader ${leader}: ${(error as Error).message}`, { leader });
     }
