@@ -15,6 +15,7 @@ import { INODE_DIRECTORY, ROOT_INODE_ID } from '../../namenode/namespace/schema.
 import { lsDate, permissionString } from './format.js';
 
 const FETCH_TIMEOUT_MS = 10 * 60_000;
+const LISTING_BATCH_LINES = 1_000;
 
 export function imageHeaderLines(header: ImageHeader, fileBytes: number): string[] {
   return [
@@ -136,6 +137,8 @@ export async function runOfflineImageViewer(args: string[]): Promise<number> {
           out.push(
             `${mode} ${isDirectory ? '-' : String(row.replication)} ${row.owner} ${row.grp} ${String(isDirectory ? 0 : row.length).padStart(12)} ${lsDate(row.mtime)} ${String(row.blocks).padStart(5)} ${row.path}${row.lease_holder !== null ? ' (open for write)' : ''}`,
           );
+          // Listed in batches: a namespace of millions of files never sits in memory as text.
+          if (out.length >= LISTING_BATCH_LINES) process.stdout.write(out.splice(0).join('\n') + '\n');
         }
       }
       if (list) out.push('');
