@@ -15,7 +15,7 @@ import { NamenodeClient } from './namenode-client.js';
 import { DfsDirent, DfsStats } from './stats.js';
 import { fsCall, fsError } from './fs-errors.js';
 // The append writer lives with WebHDFS, its first user; the library shares it rather than copy it.
-import { AppendStream } from '../datanode/webhdfs/append-stream.js';
+import { AppendStream } from './append-stream.js';
 import { RecoverableBlockWriter } from './blocks/recoverable-writer.js';
 import { readBlockRange } from './blocks/block-reader.js';
 

@@ -13,7 +13,7 @@ import { DfsError } from '../../shared/errors.js';
 import { crc32cOf } from '../../shared/checksum.js';
 import { CHECKSUM_BYTES, CHECKSUM_CHUNK_BYTES } from '../../shared/constants.js';
 import type { WebHdfsParams } from '../../shared/webhdfs.js';
-import { AppendStream } from './append-stream.js';
+import { AppendStream } from '../../client/append-stream.js';
 
 /** Clients kept per (namenode, user): each holds a connection pool, so they are reused. */
 const CLIENTS_MAX = 64;

@@ -8,12 +8,12 @@
 
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { DfsError } from '../../shared/errors.js';
-import { LEASE_SOFT_LIMIT_MS } from '../../shared/constants.js';
-import type { ExtendedBlock, LocatedBlock } from '../../shared/protocol.js';
-import type { NamenodeClient } from '../../client/namenode-client.js';
-import { RecoverableBlockWriter } from '../../client/blocks/recoverable-writer.js';
-import { readBlockRange } from '../../client/blocks/block-reader.js';
+import { DfsError } from '../shared/errors.js';
+import { LEASE_SOFT_LIMIT_MS } from '../shared/constants.js';
+import type { ExtendedBlock, LocatedBlock } from '../shared/protocol.js';
+import type { NamenodeClient } from './namenode-client.js';
+import { RecoverableBlockWriter } from './blocks/recoverable-writer.js';
+import { readBlockRange } from './blocks/block-reader.js';
 
 export class AppendStream extends Writable {
   readonly clientName = `DFSClient_webhdfs_append_${randomUUID().slice(0, 12)}`;
