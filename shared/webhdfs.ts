@@ -2,10 +2,11 @@
 // HTTP method, query parameters (names case-insensitive, values checked with zod and rejected with
 // Hadoop's message), the JSON shapes, and Hadoop's exception-to-status mapping.
 
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DfsError, isDfsError, type ErrorKind } from './errors.js';
 import { toDfsError } from './http.js';
+import { normalizePath } from './paths.js';
 import type { DatanodeInfo, FileStatus, LocatedBlock, LocatedBlocks } from './protocol.js';
 
 export const WEBHDFS_PREFIX = '/webhdfs/v1';
@@ -253,4 +254,20 @@ export function sendWebHdfsError(reply: FastifyReply, error: unknown): FastifyRe
   const dfsError = isDfsError(error) ? error : toDfsError(error);
   const { exception, javaClassName, message } = dfsError.toRemoteException().RemoteException;
   return reply.code(webhdfsStatus(dfsError.kind)).type('application/json').send({ RemoteException: { exception, javaClassName, message } });
+}
+
+/**
+ * Readies a fastify scope to serve WebHDFS: request bodies are left unparsed, whatever their
+ * content type (curl -T sends none), for the handlers to stream or ignore; every failure is
+ * answered as Hadoop's RemoteException.
+ */
+export function prepareWebHdfsScope(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  app.setErrorHandler((error, _request, reply) => sendWebHdfsError(reply, error));
+}
+
+/** The op, parameters and namespace path of a WebHDFS request, validated. */
+export function parseWebHdfsRequest(request: FastifyRequest): { op: WebHdfsOp; params: WebHdfsParams; path: string } {
+  return { op: parseOp(request.method, rawOp(request.query)), params: parseParams(request.query), path: normalizePath(pathOfUrl(request.url)) };
 }

@@ -4,8 +4,7 @@
 
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { DfsError } from '../../shared/errors.js';
-import { normalizePath } from '../../shared/paths.js';
-import { WEBHDFS_PREFIX, encodePath, parseOp, parseParams, pathOfUrl, rawOp, sendWebHdfsError, type WebHdfsParams } from '../../shared/webhdfs.js';
+import { WEBHDFS_PREFIX, encodePath, parseWebHdfsRequest, prepareWebHdfsScope, type WebHdfsParams } from '../../shared/webhdfs.js';
 import type { DatanodeContext } from '../context.js';
 import { ClientPool, appendFile, createFile, fileChecksum, openFile } from './data-ops.js';
 
@@ -16,15 +15,10 @@ export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUs
   return async (app: FastifyInstance) => {
     const clients = new ClientPool();
     app.addHook('onClose', () => clients.close());
-    // Bodies are streamed by the handlers themselves, whatever their content type (curl -T sends none).
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-    app.setErrorHandler((error, _request, reply) => sendWebHdfsError(reply, error));
+    prepareWebHdfsScope(app);
 
     const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-      const op = parseOp(request.method, rawOp(request.query));
-      const params = parseParams(request.query);
-      const path = normalizePath(pathOfUrl(request.url));
+      const { op, params, path } = parseWebHdfsRequest(request);
       const namenode = namenodeUrl(params);
       const client = clients.get(namenode, params['user.name'] ?? options.defaultUser ?? WEBHDFS_DEFAULT_USER);
       switch (op) {

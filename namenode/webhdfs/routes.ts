@@ -16,12 +16,9 @@ import {
   fileStatusJson,
   invalidParam,
   locatedBlocksJson,
-  parseOp,
-  parseParams,
-  pathOfUrl,
+  parseWebHdfsRequest,
+  prepareWebHdfsScope,
   queryString,
-  rawOp,
-  sendWebHdfsError,
   type WebHdfsOp,
   type WebHdfsParams,
 } from '../../shared/webhdfs.js';
@@ -60,15 +57,11 @@ export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHd
   const selfAddress = new URL(selfUrl).host;
   const clients = new ClientPool();
   app.addHook('onClose', () => clients.close());
-  // Request bodies are never parsed: a redirected op ignores it (as Hadoop's namenode does), proxy mode streams it.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-  app.setErrorHandler((error, _request, reply) => sendWebHdfsError(reply, error));
+  // A redirected op ignores its body (as Hadoop's namenode does); proxy mode streams it.
+  prepareWebHdfsScope(app);
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-    const op = parseOp(request.method, rawOp(request.query));
-    const params = parseParams(request.query);
-    const path = normalizePath(pathOfUrl(request.url));
+    const { op, params, path } = parseWebHdfsRequest(request);
     const call: Call = { op, path, params, user: params['user.name'] ?? namesystem.config.defaultUser, request, reply };
     if (LEADER_OPS.has(op) && !namesystem.log.isLeader) return relayToLeader(call);
     if (!options.audit) return dispatch(call);
