@@ -29,7 +29,8 @@ function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, 
       if (meta[1] === 'TYPE') types.set(meta[2], meta[3]);
       continue;
     }
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    // Prometheus reads NaN/Inf in any case; prom-client prints `Nan` while the event-loop histogram is empty.
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/i.exec(line);
     if (!sample) throw new Error(`not Prometheus text format: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, name, value] of (sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[name] = value;
