@@ -25,7 +25,7 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
   });
   const [next, ...rest] = req.targets;
   const downstream = next === undefined ? undefined : BlockUpload.open(next, block, rest, { dispatcher: ctx.dispatcher });
-  ctx.transfers.writes++;
+  const ended = ctx.transfers.begin('write', { ...block, targets: req.targets });
   try {
     for await (const frame of decodeFrames(source, block)) {
       // Disk and network in parallel; wait for both so a failure never leaves a write in flight.
@@ -70,7 +70,7 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
     else log.error({ err: failure }, 'block write failed');
     throw failure;
   } finally {
-    ctx.transfers.writes--;
+    ended();
   }
 }
 

@@ -1,5 +1,5 @@
 // What every datanode surface shares: identity, the block store, the namenode links, the HTTP
-// client for the next pipeline hop, and counters of transfers in progress.
+// client for the next pipeline hop, and the transfers in progress.
 
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../shared/logger.js';
@@ -7,12 +7,7 @@ import type { DatanodeInfo } from '../shared/protocol.js';
 import type { BlockStore } from './storage/block-store.js';
 import type { NamenodeLinks } from './namenode-link.js';
 import type { BlockScanner } from './block-scanner.js';
-
-export interface TransferCounts {
-  reads: number;
-  writes: number;
-  replications: number;
-}
+import type { TransferRegistry } from './transfers.js';
 
 export interface DatanodeContext {
   readonly uuid: string;
@@ -23,7 +18,7 @@ export interface DatanodeContext {
   links: NamenodeLinks | undefined;
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
-  readonly transfers: TransferCounts;
+  readonly transfers: TransferRegistry;
   /** Set once started; its counters show in the status route. */
   scanner?: BlockScanner;
 }

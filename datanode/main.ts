@@ -13,6 +13,7 @@ import { Replicator } from './replicator.js';
 import { BlockScanner, SCAN_PERIOD_MS_DEFAULT, SCAN_RATE_BYTES_PER_SECOND_DEFAULT } from './block-scanner.js';
 import { nodeInfo, xceiverCount, type DatanodeContext } from './context.js';
 import { withRequestIds } from '../shared/request-id.js';
+import { TransferRegistry } from './transfers.js';
 
 export interface DatanodeOptions {
   host?: string;               // listen address, default '127.0.0.1'
@@ -61,7 +62,7 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     links: undefined,
     dispatcher,
     logger,
-    transfers: { reads: 0, writes: 0, replications: 0 },
+    transfers: new TransferRegistry(),
   };
   const replicator = new Replicator(ctx);
   const scanner = new BlockScanner(ctx, {

@@ -17,6 +17,28 @@ const RETRY_DELAY_MS_MAX = 10_000;
 const RPC_TIMEOUT_MS = 15_000;
 /** Incremental report entries kept per namenode while it is unreachable; beyond, a full report replaces them. */
 const PENDING_REPORT_ENTRIES_MAX = 100_000;
+/** Commands remembered per namenode for the status page. */
+const RECENT_COMMANDS_MAX = 20;
+
+/** A command as the status page shows it: its type and how many blocks it names. */
+export interface CommandSummary {
+  atMs: number;
+  type: DatanodeCommand['type'];
+  blocks: number;
+}
+
+/** This datanode's conversation with one namenode, for the status page. */
+export interface NamenodeLinkStatus {
+  url: string;
+  registered: boolean;
+  /** When the last heartbeat was answered, and what the answer held (an empty list: nothing to do). */
+  lastHeartbeat: { atMs: number; commands: CommandSummary[] } | null;
+  lastFullReportMs: number | null;
+  /** The last commands received, on heartbeats or block reports, newest last. */
+  recentCommands: CommandSummary[];
+  /** The last RPC failure since the last success, if any. */
+  lastError: { atMs: number; message: string } | null;
+}
 
 export interface NamenodeLinkHost {
   node(): DatanodeInfo;
@@ -64,6 +86,10 @@ export class NamenodeLinks {
   reportBadBlocks(blocks: ExtendedBlock[]): void {
     for (const link of this.links) link.queueBadBlocks(blocks);
   }
+
+  status(): NamenodeLinkStatus[] {
+    return this.links.map((link) => link.status());
+  }
 }
 
 class NamenodeConnection {
@@ -82,6 +108,10 @@ class NamenodeConnection {
   private incrementalDueAt: number | undefined;
   private badBlocks: ExtendedBlock[] = [];
   private lastFailureLogged = '';
+  private lastHeartbeat: NamenodeLinkStatus['lastHeartbeat'] = null;
+  private lastFullReportMs: number | null = null;
+  private readonly recentCommands: CommandSummary[] = [];
+  private lastError: NamenodeLinkStatus['lastError'] = null;
 
   constructor(
     readonly url: string,
@@ -121,6 +151,17 @@ class NamenodeConnection {
     this.wake?.();
   }
 
+  status(): NamenodeLinkStatus {
+    return {
+      url: this.url,
+      registered: this.registered,
+      lastHeartbeat: this.lastHeartbeat,
+      lastFullReportMs: this.lastFullReportMs,
+      recentCommands: [...this.recentCommands],
+      lastError: this.lastError,
+    };
+  }
+
   queueBadBlocks(blocks: ExtendedBlock[]): void {
     this.badBlocks.push(...blocks);
     this.wake?.();
@@ -133,9 +174,11 @@ class NamenodeConnection {
         await this.step();
         this.retryDelayMs = RETRY_DELAY_MS_MIN;
         this.lastFailureLogged = '';
+        this.lastError = null;
       } catch (error) {
         if (signal.aborted) break;
         const message = (error as Error).message;
+        this.lastError = { atMs: Date.now(), message };
         // Log each distinct failure once, not every retry, so a namenode that is down does not flood the log.
         if (message !== this.lastFailureLogged) this.logger.warn({ err: error }, 'namenode RPC failed; retrying');
         this.lastFailureLogged = message;
@@ -203,6 +246,7 @@ class NamenodeConnection {
     const answer = await this.call('blockReport', { uuid: this.host.node().uuid, blocks });
     this.fullReportDue = false;
     this.nextBlockReportAt = Date.now() + (this.options.blockReportIntervalMs ?? BLOCK_REPORT_INTERVAL_MS_DEFAULT);
+    this.lastFullReportMs = Date.now();
     this.logger.info({ blocks: blocks.length }, 'sent full block report');
     this.handleCommands(answer.commands);
   }
@@ -237,11 +281,16 @@ class NamenodeConnection {
   private async sendHeartbeat(): Promise<void> {
     this.nextHeartbeatAt = Date.now() + this.heartbeatIntervalMs;
     const answer = await this.call('heartbeat', { uuid: this.host.node().uuid, storage: await this.host.storageReport() });
+    const atMs = Date.now();
+    this.lastHeartbeat = { atMs, commands: answer.commands.map((command) => summarize(command, atMs)) };
     this.handleCommands(answer.commands);
   }
 
   private handleCommands(commands: DatanodeCommand[]): void {
+    const atMs = Date.now();
     for (const command of commands) {
+      this.recentCommands.push(summarize(command, atMs));
+      if (this.recentCommands.length > RECENT_COMMANDS_MAX) this.recentCommands.shift();
       if (command.type === 'reregister') {
         this.logger.info('namenode asked to re-register');
         this.registered = false;
@@ -251,4 +300,8 @@ class NamenodeConnection {
       this.host.executeCommand(command, this.url);
     }
   }
+}
+
+function summarize(command: DatanodeCommand, atMs: number): CommandSummary {
+  return { atMs, type: command.type, blocks: command.type === 'delete' ? command.blocks.length : command.type === 'replicate' ? 1 : 0 };
 }

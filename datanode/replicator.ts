@@ -57,7 +57,7 @@ export class Replicator {
     const ctx = this.ctx;
     const log = ctx.logger.child({ blockId: block.blockId, genStamp: block.genStamp, targets: targets.map((t) => t.url) });
     let upload: BlockUpload | undefined;
-    ctx.transfers.replications++;
+    const ended = ctx.transfers.begin('replication', { blockId: block.blockId, genStamp: block.genStamp, targets: targets.map((t) => t.url) });
     try {
       const replica = ctx.store.get(block);
       const [first, ...rest] = targets.map((t) => t.url);
@@ -78,7 +78,7 @@ export class Replicator {
         log.warn({ err: error }, 'replication failed');
       }
     } finally {
-      ctx.transfers.replications--;
+      ended();
     }
   }
 }

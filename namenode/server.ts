@@ -13,6 +13,8 @@ import type { Namesystem } from './namesystem.js';
 import { clientRpcRoutes } from './routes/client-rpc.js';
 import { datanodeRpcRoutes } from './routes/datanode-rpc.js';
 import { statusRoutes } from './routes/status.js';
+import { ClusterReporter } from './cluster-report.js';
+import { ReplicationMonitor, replicationMonitorDefaults } from './datanodes/replication-monitor.js';
 import { raftAdminRoutes } from './routes/raft-admin.js';
 import { imageRoutes } from './routes/image.js';
 import { peerRoutes } from './raft-group/peer-routes.js';
@@ -45,12 +47,21 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
     await app.register(metricsRoutes(options.metrics.registry));
   }
   await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url, audit: options.audit });
+  const monitor = new ReplicationMonitor(
+    options.namesystem.store,
+    options.namesystem.log,
+    options.namesystem.datanodes,
+    replicationMonitorDefaults(options.heartbeatIntervalMs),
+    options.logger.child({ component: 'replication' }),
+  );
   await app.register(datanodeRpcRoutes, {
     namesystem: options.namesystem,
     namenodeId: options.namenodeId,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    monitor,
   });
-  await app.register(statusRoutes, { namesystem: options.namesystem, namenodeId: options.namenodeId, startedAtMs: options.startedAtMs });
+  const reporter = new ClusterReporter({ namesystem: options.namesystem, monitor, namenodeId: options.namenodeId, url: options.url, startedAtMs: options.startedAtMs });
+  await app.register(statusRoutes, { reporter, url: options.url });
   await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url });
   await app.register(imageRoutes, { namesystem: options.namesystem });
   await app.register(peerRoutes, { raft: options.raft, secret: options.secret });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { request } from 'undici';
 import { DfsError } from '../../shared/errors.js';
 import type { FileStatus } from '../../shared/protocol.js';
+import { ClusterReport } from '../../shared/cluster-report.js';
 import { DfsClient, defaultNamenodes } from '../dfs-client.js';
 import { changeNamenodeGroup, namenodeReportLines } from './namenode-admin.js';
 
@@ -147,21 +148,20 @@ async function runFsck(args: string[]): Promise<number> {
   return report.status === 'HEALTHY' ? 0 : 1;
 }
 
-interface ReportJson {
-  datanodes: Array<{ uuid: string; url: string; rack: string; state: string; adminState?: string; blocks: number; capacityBytes: number; usedBytes: number; remainingBytes: number; xceiverCount: number; full: boolean }>;
-}
-
-/** The cluster-wide figures `hdfs dfsadmin -report` opens with. */
-function clusterSummaryLines(report: ReportJson): string[] {
-  const live = report.datanodes.filter((d) => d.state !== 'dead');
-  const sum = (pick: (d: ReportJson['datanodes'][number]) => number) => live.reduce((total, d) => total + pick(d), 0);
-  const capacity = sum((d) => d.capacityBytes);
-  const used = sum((d) => d.usedBytes);
+/** The cluster-wide figures `hdfs dfsadmin -report` opens with, as the namenode counted them. */
+function clusterSummaryLines(report: ClusterReport): string[] {
+  const { totals, namespace, safeMode } = report;
   return [
-    `Configured Capacity: ${capacity}`,
-    `DFS Remaining: ${sum((d) => d.remainingBytes)}`,
-    `DFS Used: ${used}`,
-    `DFS Used%: ${capacity > 0 ? ((100 * used) / capacity).toFixed(2) : '0.00'}%`,
+    ...(safeMode?.on ? [`Safe mode is ON: ${safeMode.reportedBlocks} of ${safeMode.totalBlocks} blocks reported`] : []),
+    `Configured Capacity: ${totals.capacityBytes}`,
+    `DFS Remaining: ${totals.remainingBytes}`,
+    `DFS Used: ${totals.usedBytes}`,
+    `DFS Used%: ${totals.usedPercent.toFixed(2)}%`,
+    'Replicated Blocks:',
+    `\tTotal blocks: ${namespace.blocks}`,
+    `\tUnder replicated blocks: ${namespace.underReplicatedBlocks}`,
+    `\tCorrupt blocks: ${namespace.corruptBlocks}`,
+    `\tMissing blocks: ${namespace.missingBlocks}`,
     '',
     '-------------------------------------------------',
   ];
@@ -172,8 +172,8 @@ async function runDfsadmin(args: string[]): Promise<number> {
   const [command, node] = rest;
   switch (command) {
     case '-report': {
-      const report = (await firstAnswer(namenodes, 'GET', '/rpc/v1/admin/report')) as ReportJson;
-      const lines = [...clusterSummaryLines(report), ...(await namenodeReportLines(namenodes)), `Live datanodes (${report.datanodes.filter((d) => d.state !== 'dead').length}):`, ''];
+      const report = ClusterReport.parse(await firstAnswer(namenodes, 'GET', '/rpc/v1/admin/report'));
+      const lines = [...clusterSummaryLines(report), ...(await namenodeReportLines(namenodes)), `Live datanodes (${report.totals.live + report.totals.stale}):`, ''];
       for (const d of report.datanodes) {
         const admin = d.adminState === 'decommissioning' ? 'Decommission in progress' : d.adminState === 'decommissioned' ? 'Decommissioned' : 'Normal';
         lines.push(

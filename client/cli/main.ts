@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { DfsClient } from '../dfs-client.js';
 import { FsShell, helpText, usageLines } from './fs-shell.js';
 import { loadConfiguration } from './config.js';
+import { DFS_VERSION } from '../../shared/version.js';
 
 /** Hadoop's generic options, accepted before the shell command: -fs <uri>, -D key=value. */
 function parseGenericOptions(argv: string[]): { rest: string[]; namenodes?: string[]; conf: Map<string, string> } {
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const program = new Command('dfs')
     .description('dfs: a distributed file system in the spirit of HDFS.\nFile-system shell: dfs -<command> [args] (dfs -help lists the commands).')
-    .version('0.1.0');
+    .version(DFS_VERSION);
   // Loaded only here: the server code costs a shell command half a second of start-up.
   const [{ registerServerCommands }, { registerAdminCommands }] = await Promise.all([import('./servers.js'), import('./admin.js')]);
   registerServerCommands(program);

@@ -5,48 +5,20 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { postJson } from '../../shared/http.js';
-
-const RaftStatus = z.object({
-  url: z.string(),
-  role: z.string(),
-  term: z.number(),
-  leader: z.string().nullable(),
-  commit: z.number(),
-  applied: z.number(),
-  lastIndex: z.number(),
-  snapshotIndex: z.number(),
-  voters: z.array(z.string()),
-  learners: z.array(z.string()),
-});
-type RaftStatus = z.infer<typeof RaftStatus>;
-
-const STATUS_TIMEOUT_MS = 2_000;
-
-async function statusOf(url: string): Promise<RaftStatus | null> {
-  try {
-    const response = await fetch(`${url.replace(/\/+$/, '')}/rpc/v1/admin/raft`, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
-    return RaftStatus.parse(await response.json());
-  } catch {
-    return null;
-  }
-}
+import { namenodeGroup } from '../../shared/namenode-group.js';
 
 /** Lines describing every namenode of the group: the members any reachable namenode knows, plus those given. */
 export async function namenodeReportLines(namenodes: string[]): Promise<string[]> {
-  const known = new Set(namenodes.map((url) => url.replace(/\/+$/, '')));
-  const first = (await Promise.all([...known].map(statusOf))).find((status) => status !== null);
-  for (const member of [...(first?.voters ?? []), ...(first?.learners ?? [])]) known.add(member);
-  const statuses = await Promise.all([...known].sort().map(async (url) => ({ url, status: await statusOf(url) })));
-  const lines = [`Namenodes (${statuses.length}):`, ''];
-  for (const { url, status } of statuses) {
+  const members = await namenodeGroup(namenodes);
+  const lines = [`Namenodes (${members.length}):`, ''];
+  for (const { url, status } of members) {
     if (!status) {
       lines.push(`Name: ${url}`, 'Role: unreachable', '');
       continue;
     }
-    const role = status.learners.includes(url) ? 'learner' : status.role;
     lines.push(
       `Name: ${url}`,
-      `Role: ${role}`,
+      `Role: ${status.role}`,
       `Term: ${status.term}`,
       `Leader: ${status.leader ?? 'none'}`,
       `Commit index: ${status.commit}`,

@@ -78,13 +78,13 @@ export function blockTransferRoutes(ctx: DatanodeContext): FastifyPluginAsync {
       }
       const { start, end } = range ?? { start: 0, end: replica.numBytes };
       const chunks = ctx.store.read(replica, start, end);
-      ctx.transfers.reads++;
+      const ended = ctx.transfers.begin('read', { blockId: replica.blockId, genStamp: replica.genStamp });
       let first: IteratorResult<VerifiedChunk>;
       try {
         // Verify the first chunk before committing to a status line: a corrupt start is a clean error.
         first = await chunks.next();
       } catch (error) {
-        ctx.transfers.reads--;
+        ended();
         onReadFailure(ctx, replica, error);
         throw error;
       }
@@ -98,7 +98,7 @@ export function blockTransferRoutes(ctx: DatanodeContext): FastifyPluginAsync {
       const body = Readable.from(streamChunks(ctx, replica, first, chunks), { objectMode: false });
       // On 'close', not in the generator's finally: a stream destroyed before its first read never runs that.
       body.once('close', () => {
-        ctx.transfers.reads--;
+        ended();
         // Counted once per answer, and only when it was served to the end of its range.
         if (body.readableEnded) metricsOf(ctx)?.blockRead(end - start);
         chunks.return(undefined).catch(() => undefined);

@@ -134,6 +134,16 @@ export class BlockStore {
     return [...this.replicas.values()].map((r) => ({ blockId: r.blockId, genStamp: r.genStamp, numBytes: r.numBytes }));
   }
 
+  /** The first `limit` replicas in load and write order (a status page's short list, without copying the whole map). */
+  sample(limit: number): Replica[] {
+    const sampled: Replica[] = [];
+    for (const replica of this.replicas.values()) {
+      if (sampled.length >= limit) break;
+      sampled.push(replica);
+    }
+    return sampled;
+  }
+
   volumeReports(): VolumeReport[] {
     return this.volumes.map((v) => v.report());
   }

@@ -22,27 +22,28 @@ export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUs
       const namenode = namenodeUrl(params);
       const client = clients.get(namenode, params['user.name'] ?? options.defaultUser ?? WEBHDFS_DEFAULT_USER);
       switch (op) {
-        case 'CREATE':
-          ctx.transfers.writes++;
+        case 'CREATE': {
+          const ended = ctx.transfers.begin('write', { path });
           try {
             await createFile(client, path, params, request.raw);
           } finally {
-            ctx.transfers.writes--;
+            ended();
           }
           // Hadoop: 201 with the file's webhdfs:// URI.
           return reply.code(201).header('location', `webhdfs://${params.namenoderpcaddress}${encodePath(path)}`).header('content-length', '0').send();
-        case 'APPEND':
-          ctx.transfers.writes++;
+        }
+        case 'APPEND': {
+          const ended = ctx.transfers.begin('write', { path });
           try {
             await appendFile(client, path, request.raw);
           } finally {
-            ctx.transfers.writes--;
+            ended();
           }
           return reply.code(200).header('content-length', '0').send();
+        }
         case 'OPEN': {
           const { length, stream } = await openFile(client, path, params);
-          ctx.transfers.reads++;
-          stream.once('close', () => ctx.transfers.reads--);
+          stream.once('close', ctx.transfers.begin('read', { path }));
           return reply.code(200).type('application/octet-stream').header('content-length', String(length)).send(stream);
         }
         case 'GETFILECHECKSUM':

@@ -1,27 +1,21 @@
 // Datanode protocol: registration, heartbeats and block reports. Soft state only: these never go
 // through the namespace log. This plugin also runs what acts on that soft state: the replication
-// monitor, and the admin routes (fsck, decommissioning) that read it.
+// monitor (built by the server, which shares it with the cluster report), and the admin routes
+// (fsck, decommissioning) that read it.
 
 import type { FastifyInstance } from 'fastify';
 import { DatanodeRpc } from '../../shared/protocol.js';
 import { parseInput } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
-import { ReplicationMonitor, replicationMonitorDefaults, type ReplicationMonitorConfig } from '../datanodes/replication-monitor.js';
+import type { ReplicationMonitor } from '../datanodes/replication-monitor.js';
 import { adminRoutes } from './admin.js';
 
 export async function datanodeRpcRoutes(
   app: FastifyInstance,
-  options: { namesystem: Namesystem; namenodeId: string; heartbeatIntervalMs: number; replication?: Partial<ReplicationMonitorConfig> },
+  options: { namesystem: Namesystem; namenodeId: string; heartbeatIntervalMs: number; monitor: ReplicationMonitor },
 ): Promise<void> {
-  const { namesystem } = options;
+  const { namesystem, monitor } = options;
   const datanodes = namesystem.datanodes;
-  const monitor = new ReplicationMonitor(
-    namesystem.store,
-    namesystem.log,
-    datanodes,
-    { ...replicationMonitorDefaults(options.heartbeatIntervalMs), ...options.replication },
-    app.log.child({ component: 'replication' }) as never,
-  );
   app.addHook('onReady', async () => monitor.start());
   app.addHook('onClose', async () => monitor.stop());
   await app.register(adminRoutes, { namesystem, monitor });

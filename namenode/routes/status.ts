@@ -1,35 +1,14 @@
-// Operator-facing status: the namenode's role and the datanodes it knows, for `dfs dfsadmin -report`
-// and for tests that wait for a cluster to be ready.
+// Operator-facing status: the namenode's role, the datanodes it knows, the namespace's block health
+// (namenode/cluster-report.ts), for `dfs dfsadmin -report`, `dfs -df`, the web UI and tests that wait
+// for a cluster to be ready; and the namenodes of the Raft group, each asked for its own status.
 
 import type { FastifyInstance } from 'fastify';
-import type { Namesystem } from '../namesystem.js';
+import { ClusterReport } from '../../shared/cluster-report.js';
+import { NamenodeGroup, namenodeGroup } from '../../shared/namenode-group.js';
+import type { ClusterReporter } from '../cluster-report.js';
 
-export async function statusRoutes(
-  app: FastifyInstance,
-  options: { namesystem: Namesystem; namenodeId: string; startedAtMs: number },
-): Promise<void> {
-  const { namesystem } = options;
-  app.get('/rpc/v1/admin/report', async () => {
-    const datanodes = namesystem.datanodes;
-    return {
-      namenode: {
-        id: options.namenodeId,
-        role: namesystem.log.role,
-        clusterId: namesystem.clusterId,
-        appliedIndex: namesystem.stateMachine.appliedIndex,
-        startedAtMs: options.startedAtMs,
-      },
-      totals: datanodes.totals(),
-      datanodes: datanodes.all().map((node) => ({
-        uuid: node.info.uuid,
-        url: node.info.url,
-        rack: node.info.rack,
-        state: datanodes.state(node),
-        lastHeartbeatMs: node.lastHeartbeatMs,
-        blocks: node.replicas.size,
-        adminState: node.adminState,
-        ...node.storage,
-      })),
-    };
-  });
+export async function statusRoutes(app: FastifyInstance, options: { reporter: ClusterReporter; url: string }): Promise<void> {
+  app.get('/rpc/v1/admin/report', async (): Promise<ClusterReport> => ClusterReport.parse(options.reporter.report()));
+
+  app.get('/rpc/v1/admin/namenodes', async (): Promise<NamenodeGroup> => NamenodeGroup.parse({ namenodes: await namenodeGroup([options.url]) }));
 }
