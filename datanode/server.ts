@@ -1,4 +1,4 @@
-// The datanode's HTTP server: one plugin per surface (block transfer, status), errors answered as
+// The datanode's HTTP server: one plugin per surface (block transfer, status, WebHDFS, web UI), errors answered as
 // Hadoop RemoteExceptions.
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -9,6 +9,7 @@ import type { DatanodeContext } from './context.js';
 import { blockTransferRoutes } from './routes/block-transfer.js';
 import { statusRoutes } from './routes/status.js';
 import { webhdfsDatanodeRoutes } from './webhdfs/routes.js';
+import { datanodeWebUi } from './web-ui/plugin.js';
 
 export async function buildDatanodeServer(ctx: DatanodeContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -25,5 +26,6 @@ export async function buildDatanodeServer(ctx: DatanodeContext): Promise<Fastify
   await app.register(blockTransferRoutes(ctx));
   await app.register(statusRoutes(ctx));
   await app.register(webhdfsDatanodeRoutes(ctx));
+  await app.register(datanodeWebUi);
   return app;
 }

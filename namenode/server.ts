@@ -1,5 +1,5 @@
 // Assembles the namenode's HTTP server: one fastify plugin per surface (client RPC, datanode RPC,
-// status, Raft peers, Raft administration), sharing the error mapping to Hadoop's RemoteException.
+// status, Raft peers, Raft administration, web UI), sharing the error mapping to Hadoop's RemoteException.
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -20,6 +20,7 @@ import { imageRoutes } from './routes/image.js';
 import { peerRoutes } from './raft-group/peer-routes.js';
 import type { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
 import { webhdfsNamenodeRoutes } from './webhdfs/routes.js';
+import { namenodeWebUi } from './web-ui/plugin.js';
 
 export interface NamenodeServerOptions {
   namesystem: Namesystem;
@@ -66,5 +67,6 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
   await app.register(imageRoutes, { namesystem: options.namesystem });
   await app.register(peerRoutes, { raft: options.raft, secret: options.secret });
   await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy, audit: options.audit });
+  await app.register(namenodeWebUi);
   return app;
 }

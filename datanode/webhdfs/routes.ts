@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { DfsError } from '../../shared/errors.js';
 import { WEBHDFS_PREFIX, encodePath, parseWebHdfsRequest, prepareWebHdfsScope, type WebHdfsParams } from '../../shared/webhdfs.js';
+import { allowCrossOriginWebHdfs } from '../../shared/webhdfs-cors.js';
 import type { DatanodeContext } from '../context.js';
 import { ClientPool, appendFile, createFile, fileChecksum, openFile } from './data-ops.js';
 
@@ -16,6 +17,8 @@ export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUs
     const clients = new ClientPool();
     app.addHook('onClose', () => clients.close());
     prepareWebHdfsScope(app);
+    // The namenode's file browser uploads here from another origin.
+    allowCrossOriginWebHdfs(app);
 
     const handle = async (request: FastifyRequest, reply: FastifyReply) => {
       const { op, params, path } = parseWebHdfsRequest(request);

@@ -42,6 +42,8 @@ export interface RaftClusterOptions {
   snapshotEntries?: number;
   /** More flags for every namenode. */
   namenodeArgs?: string[];
+  /** More flags for every datanode (e.g. a capacity cap, for figures that do not move with the disk). */
+  datanodeArgs?: string[];
 }
 
 export class RaftTestCluster {
@@ -98,7 +100,7 @@ export class RaftTestCluster {
     founding.value = false;
     for (let i = 1; i <= (this.options.datanodes ?? 3); i++) {
       this.datanodes.push(
-        new NodeProcess(`dn${i}`, 'datanode', join(this.root, `dn${i}`), () => ['--namenodes', this.urls.join(','), '--heartbeat-interval', '0.5']),
+        new NodeProcess(`dn${i}`, 'datanode', join(this.root, `dn${i}`), () => ['--namenodes', this.urls.join(','), '--heartbeat-interval', '0.5', ...(this.options.datanodeArgs ?? [])]),
       );
     }
     await Promise.all(this.datanodes.map((node) => node.start()));
