@@ -25,6 +25,26 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
+    // Browser modules (served as they compile): DOM only, and values only from other browser
+    // modules, since the browser cannot load Node built-ins, npm packages or server files.
+    files: ['**/web-ui/browser/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', '__filename', 'global'],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./[^/]+\\.js$)(?!(\\.\\./)+.*/web-ui/browser/[^/]+\\.js$)',
+              message: 'A browser module may import values only from other web-ui/browser modules (type imports are fine).',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // tap tracks the promise of every t.test itself; awaiting each would only add noise.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },

@@ -7,6 +7,7 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { RaftTestCluster } from './helpers/raft-cluster.js';
 import { runCli, waitFor, type NodeProcess } from './helpers/processes.js';
@@ -298,6 +299,25 @@ t.test('web UI in a real browser', { skip: existsSync(CHROMIUM) ? false : `${CHR
       t.ok(namenodes.every((row) => row[1] === 'yes' && row[2] !== 'never'), 'registered with each, heartbeats answered');
       t.match(await page.locator('[data-field="transfers"]').textContent(), /^\d+ reads, \d+ writes, \d+ replications$/);
     }
+    t.same(problems, [], 'no console errors');
+  });
+
+  await t.test('a datanode page lists a transfer while it runs', async (t) => {
+    const datanode = cluster.datanodes[0];
+    const redirect = (await (await fetch(`${nn1}/webhdfs/v1/data/slow.bin?op=CREATE&noredirect=true&user.name=${userInfo().username}`, { method: 'PUT' })).json()) as { Location: string };
+    // Sent to this datanode whichever one the namenode picked, and held open until the page shows it.
+    const target = new URL(redirect.Location);
+    target.host = new URL(datanode.url).host;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+    const upload = fetch(target, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    controller.enqueue(randomBytes(1000));
+    await page.goto(`${datanode.url}/`);
+    await shows(page, '#transfers td', '/data/slow.bin');
+    t.equal((await rows(page, '#transfers')).find((row) => row[2] === '/data/slow.bin')?.[0], 'write', 'a write of that file');
+    controller.close();
+    t.equal((await upload).status, 201, 'the upload completes');
+    await shows(page, '#transfers', 'No transfer is running.');
     t.same(problems, [], 'no console errors');
   });
 

@@ -270,6 +270,7 @@ async function runCluster(options: ClusterOptions): Promise<void> {
     'Try it from another terminal:',
     `  export DFS_NAMENODES=${namenodeUrls.join(',')}`,
     '  npx dfs -mkdir -p /demo && npx dfs -put README.md /demo/ && npx dfs -ls /demo',
+    `Or open the web UI: ${namenodeUrls[0]}/ (each node serves one at its URL)`,
     '',
     'Press Ctrl-C to stop the cluster; a restart on the same folder keeps all data.',
   ];
