@@ -61,7 +61,7 @@ function summaryOf(report: ClusterReport): HTMLElement {
       ['Dead datanodes', 'datanodes-dead', flagged(totals.dead), totals.dead],
       ['Decommissioning datanodes', 'datanodes-decommissioning', totals.decommissioning, totals.decommissioning],
       ['Decommissioned datanodes', 'datanodes-decommissioned', totals.decommissioned, totals.decommissioned],
-      ['Files and directories', 'files', `${namespace.files} files, ${namespace.directories} directories (${bytes(namespace.totalSizeBytes)})`, namespace.files],
+      ['Files and directories', 'files', `${plural(namespace.files, 'file')}, ${plural(namespace.directories, 'directory', 'directories')} (${bytes(namespace.totalSizeBytes)})`, namespace.files],
       ['Blocks', 'blocks', namespace.blocks, namespace.blocks],
       ['Under-replicated blocks', 'under-replicated', flagged(namespace.underReplicatedBlocks), namespace.underReplicatedBlocks],
       ['Missing blocks', 'missing', flagged(namespace.missingBlocks), namespace.missingBlocks],
@@ -76,6 +76,8 @@ function summaryOf(report: ClusterReport): HTMLElement {
     ),
   );
 }
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 function withWidth(element: HTMLElement, percent: number): HTMLElement {
   element.style.width = `${Math.min(100, Math.max(0, percent))}%`;
