@@ -552,6 +552,8 @@ export class Namesystem {
     const copyOnTruncate = snapshotsRead(this.store, cut.block.blockId);
     const newBlock = { blockId: copyOnTruncate ? this.ids.block++ : cut.block.blockId, genStamp: this.ids.genStamp++, numBytes: 0 };
     const writer = BlockPipelineWriter.open({ block: newBlock, offset: cut.offset, locations: targets.map((node) => node.info) });
+    // A new block's replicas are reported before the truncate commits it: not orphans meanwhile.
+    if (copyOnTruncate) this.expectedLocations.set(newBlock.blockId, targets.map((node) => node.info));
     try {
       const source: LocatedBlock = { block: cut.block, offset: cut.offset, locations: this.locate(cut.block) };
       for await (const piece of readBlockRange(source, 0, keepBytes)) await writer.write(piece);
@@ -561,6 +563,8 @@ export class Namesystem {
     } catch (error) {
       await writer.abort(error as Error);
       throw error;
+    } finally {
+      if (copyOnTruncate) this.expectedLocations.delete(newBlock.blockId);
     }
     this.logger.info({ path, newLength: request.newLength, blockId: newBlock.blockId, cutBlockId: cut.block.blockId, copyOnTruncate, keptBytes: keepBytes }, 'truncated inside a block by copying its kept prefix');
     return { done: true };
@@ -575,7 +579,7 @@ export class Namesystem {
     for (const block of received) {
       this.datanodes.replicaReceived(uuid, block);
       const expected = this.expectedGenStamp(block.blockId);
-      if (expected === undefined || expected > block.genStamp) obsolete.push(block);
+      if (expected === undefined ? !this.expectedLocations.has(block.blockId) : expected > block.genStamp) obsolete.push(block);
     }
     for (const block of deleted) {
       this.datanodes.replicaRemoved(uuid, block.blockId);
@@ -628,7 +632,7 @@ export class Namesystem {
     let obsolete: ExtendedBlock[] = [];
     for (const block of blocks) {
       const expected = this.expectedGenStamp(block.blockId);
-      if (expected === undefined || expected > block.genStamp) obsolete.push(block);
+      if (expected === undefined ? !this.expectedLocations.has(block.blockId) : expected > block.genStamp) obsolete.push(block);
     }
     obsolete = this.holdRestoreOrphans(uuid, obsolete);
     if (obsolete.length > 0 && this.log.isLeader) {

@@ -3,7 +3,7 @@
 // `<dir>/.snapshot`, lsSnapshottableDir and snapshotDiff are answered from the local namespace
 // through namespace/snapshot-view.ts.
 
-import { DfsError } from '../shared/errors.js';
+import { DfsError, isDfsError } from '../shared/errors.js';
 import { normalizePath, parentPath } from '../shared/paths.js';
 import { LISTING_PAGE_ENTRIES_DEFAULT } from '../shared/constants.js';
 import { defaultSnapshotName, splitSnapshotPath } from '../shared/snapshot-paths.js';
@@ -144,8 +144,15 @@ export class SnapshotOperations {
     return this.view.status(target.row, target.snapshot, path);
   }
 
+  /** A `.snapshot` below a directory that is not snapshottable does not exist (so `mkdir` gets the reserved-name error). */
   async getFileInfo(request: ClientRequest<'getFileInfo'> & { path: string }): Promise<ClientResponse<'getFileInfo'>> {
-    const target = await this.target(request);
+    let target: SnapshotTarget | undefined;
+    try {
+      target = await this.target(request);
+    } catch (error) {
+      if (isDfsError(error, 'Snapshot')) return { status: null };
+      throw error;
+    }
     if (!target) return { status: null };
     if (target.kind === 'snapshots') return { status: this.view.snapshotDirStatus(target.dir, target.dirPath) };
     return { status: this.statusOf(target, request.path) };
