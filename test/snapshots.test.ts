@@ -5,11 +5,11 @@
 // under `.snapshot` refused; snapshots survive a leader failover and a restart of every namenode.
 
 import t from 'tap';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { RaftTestCluster } from './helpers/raft-cluster.js';
-import { temporaryDirectory, waitFor } from './helpers/processes.js';
+import { replicaIds, temporaryDirectory, waitFor } from './helpers/processes.js';
 
 const BLOCK_SIZE = 64 * 1024;
 const contentOf = (path: string, size: number) => {
@@ -17,17 +17,8 @@ const contentOf = (path: string, size: number) => {
   return Buffer.concat(Array.from({ length: Math.ceil(size / line.length) }, () => line)).subarray(0, size);
 };
 
-/** Block ids with a replica file (blk_<id>) in any datanode folder. */
-function storedBlockIds(cluster: RaftTestCluster): Set<number> {
-  const ids = new Set<number>();
-  for (const node of cluster.datanodes) {
-    for (const entry of readdirSync(node.dataDir, { recursive: true }) as string[]) {
-      const match = /(?:^|\/)blk_(\d+)$/.exec(entry);
-      if (match) ids.add(Number(match[1]));
-    }
-  }
-  return ids;
-}
+/** Block ids with a replica on any datanode of the cluster. */
+const storedBlockIds = (cluster: RaftTestCluster): Set<number> => new Set(cluster.datanodes.flatMap((node) => [...replicaIds(node.dataDir)]));
 
 t.test('directory snapshots end to end', async (t) => {
   const cluster = await RaftTestCluster.start({ namenodes: 3, datanodes: 3, replication: 2, blockSize: BLOCK_SIZE });
