@@ -113,6 +113,7 @@ t.test('a snapshot keeps the past state of a directory tree, copy-on-write', asy
   t.equal(h.kind({ op: 'rename', now: 30, src: '/d/f2', dst: '/d/.snapshot/s1/f3' }), 'SnapshotAccessControl');
   t.equal(h.kind({ op: 'mkdirs', now: 30, user: 'alice', path: '/e/.snapshot', permission: 0o755, createParent: true, firstInodeId: 5100 }), 'InvalidPath', '.snapshot is a reserved name');
   t.equal(h.kind({ op: 'delete', now: 30, path: '/d', recursive: true }), 'Snapshot', 'a directory with snapshots is not deleted');
+  t.equal(h.kind({ op: 'rename', now: 30, src: '/d', dst: '/d-moved' }), 'Snapshot', 'nor renamed');
   t.equal(h.kind({ op: 'disallowSnapshot', now: 30, path: '/d', user: 'hdfs' }), 'Snapshot', 'disallow is refused while snapshots exist');
 
   // A second snapshot, then more changes; deleting s1 keeps what s2 reads and frees what only s1 read.
@@ -190,6 +191,16 @@ t.test('snapshot commands are deterministic across replicas, and helpers', async
     h.value({ op: 'deleteSnapshot', now: 15, path: '/d', name: 'a' });
   }
   t.equal(replicas[0].dump(), replicas[1].dump(), 'both replicas hold the same namespace, snapshots and versions');
+  // A Raft snapshot (and a namespace image) is a copy of the database: snapshots and versions go with it.
+  const before = listing(replicas[0], '/d/.snapshot/b');
+  t.same(before, ['. 0 dir'], 'snapshot b: /d after its subdirectory was moved out');
+  const copy = join(dir, 'copy.sqlite');
+  replicas[0].store.copyTo(copy);
+  // Both replicas applied the same entries: the copy's position is the receiver's too.
+  replicas[1].store.replaceWith(copy, { index: replicas[0].store.getNumber('applied_index'), term: 1 });
+  const readers = replicas[1];
+  t.same(listing(readers, '/d/.snapshot/b'), before, 'snapshots read the same after a Raft snapshot is installed');
+  t.equal(readers.kind({ op: 'createSnapshot', now: 20, path: '/d', name: 'c' }), 'ok', 'snapshot commands apply after the install');
   t.equal(defaultSnapshotName(Date.UTC(2026, 10, 23, 19, 2, 42, 123)), 's20261123-190242.123', 'HDFS default snapshot name');
   t.same(splitSnapshotPath('/d/.snapshot/s/a/b'), { root: '/d', snapshot: 's', rest: ['a', 'b'] });
   t.same(splitSnapshotPath('/.snapshot'), { root: '/', snapshot: undefined, rest: [] });

@@ -415,6 +415,7 @@ export class NamespaceStateMachine {
     this.checkAccess(command.checkAs, src, { parent: WRITE });
     if (!source) throw new DfsError('FileNotFound', `Source ${src} does not exist`, { path: src });
     if (source.id === ROOT_INODE_ID) throw new DfsError('IllegalArgument', 'Cannot rename the root directory', { path: src });
+    this.snapshots.checkDeletable(source, src, 'renamed');
     let dst = command.dst;
     const target = this.store.resolve(dst);
     if (target && target.type === INODE_DIRECTORY) dst = joinPath(dst, baseName(src));

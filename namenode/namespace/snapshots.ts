@@ -201,15 +201,15 @@ export class SnapshotManager {
     return snapshot;
   }
 
-  /** HDFS refuses to delete a snapshottable directory with snapshots, or any directory above one. */
-  checkDeletable(row: InodeRow, path: string): void {
+  /** HDFS refuses to delete or rename a snapshottable directory with snapshots, or any directory above one. */
+  checkDeletable(row: InodeRow, path: string, action: 'deleted' | 'renamed' = 'deleted'): void {
     if (row.type !== INODE_DIRECTORY) return;
     for (const { dir } of this.sql.dirsWithSnapshots.all() as Array<{ dir: number }>) {
       let id = dir;
       for (let depth = 0; id !== ROOT_INODE_ID; depth++) {
         assert(depth < 100_000, 'inode parent chain does not reach the root');
         if (id === row.id) {
-          throw new DfsError('Snapshot', `The directory ${path} cannot be deleted since ${this.store.pathOf(dir)} is snapshottable and already has snapshots`, { path });
+          throw new DfsError('Snapshot', `The directory ${path} cannot be ${action} since ${this.store.pathOf(dir)} is snapshottable and already has snapshots`, { path });
         }
         const inode = this.store.sql.getInode.get(id) as InodeRow | undefined;
         if (!inode) break;
