@@ -595,14 +595,12 @@ export class Namesystem {
   // ---- datanode reports -----------------------------------------------------------------------
 
   /**
-   * The generation stamp a replica of `blockId` needs to be kept: the live file's, or the newest
-   * one a snapshot reads; undefined when neither knows the block (an orphan).
+   * The generation stamp a replica of `blockId` needs to be kept: the live file's (never older than
+   * a stamp a snapshot kept), else the newest one a snapshot reads; undefined for an orphan.
    */
   private expectedGenStamp(blockId: number): number | undefined {
     const row = this.store.sql.getBlock.get(blockId) as { gen_stamp: number } | undefined;
-    const held = snapshotHeldGenStamp(this.store, blockId);
-    if (!row) return held;
-    return held === undefined ? row.gen_stamp : Math.max(row.gen_stamp, held);
+    return row ? row.gen_stamp : snapshotHeldGenStamp(this.store, blockId);
   }
 
   /**

@@ -159,6 +159,17 @@ t.test('append and copy-on-truncate after a snapshot', async (t) => {
     'Io',
     'truncating a snapshot\'s block in place is refused',
   );
+  // A snapshot taken while the leader copied the prefix (after a later block id committed) would
+  // count the new block as its own: that truncate is refused and retried.
+  const raced = h.newBlockId();
+  h.file('/d/other', [5]);
+  h.value({ op: 'createSnapshot', now: 14, path: '/d', name: 'during' });
+  t.equal(
+    h.kind({ op: 'truncate', now: 14, path: '/d/f', newLength: 500, cutBlock: { blockId: raced, genStamp: h.newStamp(), numBytes: 500 }, expectedGenStamp: b1.genStamp }),
+    'Io',
+    'a copy-on-truncate block older than the latest snapshot is refused',
+  );
+  h.value({ op: 'deleteSnapshot', now: 14, path: '/d', name: 'during' });
   const newBlock = h.newBlockId();
   const result = h.value<{ removedBlocks: ExtendedBlock[] }>({
     op: 'truncate',
