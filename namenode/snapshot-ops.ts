@@ -14,7 +14,7 @@ import { toExtendedBlock, type InodeRow, type NamespaceStore } from './namespace
 import { snapshotSql } from './namespace/snapshots.js';
 import { SnapshotView, type SnapshotTarget } from './namespace/snapshot-view.js';
 import { snapshotDiff } from './namespace/snapshot-diff.js';
-import { EXECUTE, READ } from './namespace/permissions.js';
+import { EXECUTE, PermissionChecker, READ } from './namespace/permissions.js';
 import type { DatanodeManager } from './datanodes/datanode-manager.js';
 
 type Caller = { user?: string; requestId?: { clientId: string; callId: number }; consistency?: ReadConsistency };
@@ -127,15 +127,22 @@ export class SnapshotOperations {
   }
 
   /**
-   * Resolves a `.snapshot` path after the read barrier. Reading a snapshot needs read and
-   * traverse permission on its directory as it is now (HDFS checks each inode as of the snapshot).
+   * Resolves a `.snapshot` path after the read barrier, with HDFS's permission checks: traverse
+   * down to the snapshottable directory as it is now, then the inodes below it as of the snapshot
+   * (`self` on the last one; listing `.snapshot` itself needs `self` on the directory now).
    */
   private async target(request: Caller & { path: string }, self?: number): Promise<SnapshotTarget | undefined> {
     await this.hooks.readBarrier(request);
     const split = splitSnapshotPath(request.path);
     if (!split) throw new DfsError('Internal', `${request.path} is not a snapshot path`);
-    this.hooks.checkRead(request, split.root, self);
-    return this.view.resolve(request.path);
+    this.hooks.checkRead(request, split.root);
+    const target = this.view.resolve(request.path);
+    const user = this.hooks.checkAs(request);
+    if (target && user !== undefined) {
+      const checker = new PermissionChecker(this.store, user);
+      checker.checkChain(target.kind === 'snapshots' ? [{ row: target.dir, path: split.root }] : target.chain, self);
+    }
+    return target;
   }
 
   private statusOf(target: Extract<SnapshotTarget, { kind: 'inode' }>, path: string): FileStatus {

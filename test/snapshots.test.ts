@@ -154,19 +154,22 @@ t.test('WebHDFS snapshot operations answer with Hadoop\'s JSON', async (t) => {
   t.teardown(() => client.close());
   const base = `${cluster.urls[0]}/webhdfs/v1`;
   const superuser = userInfo().username;
-  const call = async (method: string, path: string, query: string) => {
-    // As the superuser (the user running the namenode): allow/disallow need it.
-    const response = await fetch(`${base}${path}?user.name=${superuser}&${query}`, { method });
+  /** As the superuser (the user running the namenode) unless told: allow/disallow need it. */
+  const call = async (method: string, path: string, query: string, user = superuser) => {
+    const response = await fetch(`${base}${path}?user.name=${user}&${query}`, { method });
     const text = await response.text();
     return { status: response.status, json: text === '' ? null : (JSON.parse(text) as Record<string, unknown>) };
   };
   await client.writeFile('/web/a.txt', Buffer.from('version one'));
+  await client.writeFile('/web/private/p.txt', Buffer.from('secret'));
+  await client.chmod('/web/private', 0o700);
 
   t.same(await call('PUT', '/web', 'op=ALLOWSNAPSHOT'), { status: 200, json: null });
   t.same(await call('PUT', '/web', 'op=CREATESNAPSHOT&snapshotname=w1'), { status: 200, json: { Path: '/web/.snapshot/w1' } });
   t.same(await call('PUT', '/web', 'op=RENAMESNAPSHOT&oldsnapshotname=w1&snapshotname=w2'), { status: 200, json: null });
   await client.writeFile('/web/a.txt', Buffer.from('version two'), { overwrite: true });
   await client.writeFile('/web/n.txt', Buffer.from('new'));
+  await client.chmod('/web/private', 0o755);
 
   t.same(await call('GET', '/web', 'op=GETSNAPSHOTDIFF&oldsnapshotname=w2&snapshotname='), {
     status: 200,
@@ -177,6 +180,7 @@ t.test('WebHDFS snapshot operations answer with Hadoop\'s JSON', async (t) => {
           { sourcePath: 'a.txt', type: 'CREATE' },
           { sourcePath: 'a.txt', type: 'DELETE' },
           { sourcePath: 'n.txt', type: 'CREATE' },
+          { sourcePath: 'private', type: 'MODIFY' },
         ],
         fromSnapshot: 'w2',
         snapshotRoot: '/web',
@@ -195,10 +199,15 @@ t.test('WebHDFS snapshot operations answer with Hadoop\'s JSON', async (t) => {
   const listing = await call('GET', '/web/.snapshot', 'op=LISTSTATUS');
   t.match(listing.json, { FileStatuses: { FileStatus: [{ pathSuffix: 'w2', type: 'DIRECTORY' }] } });
   const inside = await call('GET', '/web/.snapshot/w2', 'op=LISTSTATUS');
-  t.same((inside.json as { FileStatuses: { FileStatus: Array<{ pathSuffix: string }> } }).FileStatuses.FileStatus.map((s) => s.pathSuffix), ['a.txt'], 'the snapshot lists what the directory held');
+  t.same((inside.json as { FileStatuses: { FileStatus: Array<{ pathSuffix: string }> } }).FileStatuses.FileStatus.map((s) => s.pathSuffix), ['a.txt', 'private'], 'the snapshot lists what the directory held');
   t.match(await call('GET', '/web/.snapshot/w2/a.txt', 'op=GETFILESTATUS'), { status: 200, json: { FileStatus: { length: 11, type: 'FILE' } } });
   const opened = await fetch(`${base}/web/.snapshot/w2/a.txt?user.name=${superuser}&op=OPEN`);
   t.equal(await opened.text(), 'version one', 'OPEN reads the snapshot copy (through the datanode redirect)');
+
+  // Permissions are checked as of the snapshot: the directory was 700 then, 755 now.
+  t.equal((await call('GET', '/web/private', 'op=LISTSTATUS', 'bob')).status, 200, 'bob lists the directory as it is now');
+  t.match(await call('GET', '/web/.snapshot/w2/private', 'op=LISTSTATUS', 'bob'), { status: 403, json: { RemoteException: { exception: 'AccessControlException' } } }, 'but not as it was in the snapshot');
+  t.equal((await call('GET', '/web/.snapshot/w2/private/p.txt', 'op=GETFILESTATUS', 'bob')).status, 403, 'nor cross it');
 
   // Refusals, with Hadoop's exceptions and statuses.
   const mkdir = await call('PUT', '/web/.snapshot/w2/d', 'op=MKDIRS');

@@ -31,8 +31,11 @@ const preparedViews = new WeakMap<Db, Map<string, Statement>>();
 export type SnapshotTarget =
   /** `<dir>/.snapshot`: the list of the directory's snapshots. */
   | { kind: 'snapshots'; dir: InodeRow; dirPath: string }
-  /** An inode as of `snapshot` (the snapshot's root is the snapshottable directory's inode). */
-  | { kind: 'inode'; row: InodeRow; snapshot: SnapshotRow };
+  /**
+   * An inode as of `snapshot` (the snapshot's root is the snapshottable directory's inode); `chain`
+   * is every inode from that root down to it, as of the snapshot, for permission checks.
+   */
+  | { kind: 'inode'; row: InodeRow; snapshot: SnapshotRow; chain: Array<{ row: InodeRow; path: string }> };
 
 export class SnapshotView {
   constructor(private readonly store: NamespaceStore) {}
@@ -141,12 +144,16 @@ export class SnapshotView {
     if (!snapshot) return undefined;
     let row = this.inodeAt(dir.id, snapshot);
     if (!row) return undefined;
+    let shownPath = snapshotRootPath(split.root, snapshot.name);
+    const chain = [{ row, path: shownPath }];
     for (const name of split.rest) {
       if (row.type !== INODE_DIRECTORY) return undefined;
       row = this.childAt(row.id, name, snapshot);
       if (!row) return undefined;
+      shownPath = `${shownPath}/${name}`;
+      chain.push({ row, path: shownPath });
     }
-    return { kind: 'inode', row, snapshot };
+    return { kind: 'inode', row, snapshot, chain };
   }
 
   /** A FileStatus of an inode as of `snapshot`, shown at `path`. */
