@@ -192,8 +192,7 @@ export class Namesystem {
     return { located: { fileLength: row.length, underConstruction: row.lease_holder !== null, blocks } };
   }
 
-  /** Where a block is stored (reported replicas, else the pipeline it is being written to). */
-  locate(block: ExtendedBlock): DatanodeInfo[] {
+  private locate(block: ExtendedBlock): DatanodeInfo[] {
     const reported = this.datanodes.locations(block).map((node) => node.info);
     if (reported.length > 0) return reported;
     return this.expectedLocations.get(block.blockId) ?? [];
