@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { DfsError } from '../shared/errors.js';
 import { homeDirectoryOf, resolveUserPath } from '../shared/paths.js';
 import { LEASE_SOFT_LIMIT_MS, NAMENODE_HTTP_PORT_DEFAULT } from '../shared/constants.js';
-import type { ExtendedBlock, FileStatus, LocatedBlock } from '../shared/protocol.js';
+import type { ExtendedBlock, FileStatus, LocatedBlock, SnapshotDiffReport, SnapshottableDirectory } from '../shared/protocol.js';
 import { NamenodeClient } from './namenode-client.js';
 import { DfsDirent, DfsStats } from './stats.js';
 import { fsCall, fsError } from './fs-errors.js';
@@ -387,6 +387,39 @@ export class DfsClient {
   async setReplication(path: string, replication: number): Promise<boolean> {
     const { changed } = await this.rpc.call('setReplication', { path: this.resolve(path), replication });
     return changed;
+  }
+
+  // ---- snapshots (HDFS's DistributedFileSystem snapshot methods); read a snapshot at <dir>/.snapshot/<name>/...
+
+  async allowSnapshot(path: string): Promise<void> {
+    await this.rpc.call('allowSnapshot', { path: this.resolve(path) });
+  }
+
+  async disallowSnapshot(path: string): Promise<void> {
+    await this.rpc.call('disallowSnapshot', { path: this.resolve(path) });
+  }
+
+  /** Takes a snapshot of `path` (named s<yyyyMMdd-HHmmss.SSS> when no name is given); returns its path. */
+  async createSnapshot(path: string, name?: string): Promise<string> {
+    const created = await this.rpc.call('createSnapshot', { path: this.resolve(path), name });
+    return created.path;
+  }
+
+  async deleteSnapshot(path: string, name: string): Promise<void> {
+    await this.rpc.call('deleteSnapshot', { path: this.resolve(path), name });
+  }
+
+  async renameSnapshot(path: string, oldName: string, newName: string): Promise<void> {
+    await this.rpc.call('renameSnapshot', { path: this.resolve(path), oldName, newName });
+  }
+
+  async getSnapshottableDirectoryList(): Promise<SnapshottableDirectory[]> {
+    return (await this.rpc.call('getSnapshottableDirectoryList', {})).directories;
+  }
+
+  /** What changed under `path` from snapshot `from` to snapshot `to` ('.' or '' is the current state). */
+  async getSnapshotDiff(path: string, from: string, to: string): Promise<SnapshotDiffReport> {
+    return (await this.rpc.call('getSnapshotDiff', { path: this.resolve(path), fromSnapshot: from, toSnapshot: to })).report;
   }
 
   async close(): Promise<void> {

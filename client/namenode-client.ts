@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
-import { ClientRpc, LEADER_HINT_HEADER, type ReadConsistency, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
+import { ClientRpc, LEADER_HINT_HEADER, SNAPSHOT_READ_METHODS, type ReadConsistency, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
 import { DfsError, isDfsError } from '../shared/errors.js';
 import { postJson } from '../shared/http.js';
 import { REQUEST_ID_HEADER, currentRequestId, newRequestId, withRequestId, withRequestIds } from '../shared/request-id.js';
@@ -23,7 +23,7 @@ const FAILOVER_TIMEOUT_MS_DEFAULT = 60_000;
 /** One attempt at one namenode; a paused or partitioned namenode costs at most this much. */
 const ATTEMPT_TIMEOUT_MS = 15_000;
 const FAILOVER_BACKOFF_MS_MAX = 1_000;
-const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary', 'renewLease']);
+const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary', 'renewLease', ...SNAPSHOT_READ_METHODS]);
 /** Errors after which the same call may succeed on another namenode or a little later. */
 const RETRIABLE = new Set(['Unavailable', 'NotLeader', 'SafeMode']);
 

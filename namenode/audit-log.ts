@@ -101,6 +101,13 @@ const RPC_COMMANDS: Record<string, { cmd: string; logPerm?: boolean }> = {
   append: { cmd: 'append' },
   concat: { cmd: 'concat', logPerm: true },
   truncate: { cmd: 'truncate' },
+  // HDFS's audit names for snapshot operations.
+  allowSnapshot: { cmd: 'allowSnapshot' },
+  disallowSnapshot: { cmd: 'disallowSnapshot' },
+  createSnapshot: { cmd: 'createSnapshot' },
+  deleteSnapshot: { cmd: 'deleteSnapshot' },
+  renameSnapshot: { cmd: 'renameSnapshot' },
+  getSnapshotDiff: { cmd: 'computeSnapshotDiff' },
 };
 
 export function rpcAuditTarget(method: string, input: { path?: string; src?: string; dst?: string; target?: string; sources?: string[] }): AuditTarget | undefined {
@@ -131,6 +138,12 @@ const WEBHDFS_COMMANDS: Record<string, { cmd: string; logPerm?: boolean }> = {
   SETTIMES: { cmd: 'setTimes', logPerm: true },
   CONCAT: { cmd: 'concat', logPerm: true },
   TRUNCATE: { cmd: 'truncate' },
+  ALLOWSNAPSHOT: { cmd: 'allowSnapshot' },
+  DISALLOWSNAPSHOT: { cmd: 'disallowSnapshot' },
+  CREATESNAPSHOT: { cmd: 'createSnapshot' },
+  DELETESNAPSHOT: { cmd: 'deleteSnapshot' },
+  RENAMESNAPSHOT: { cmd: 'renameSnapshot' },
+  GETSNAPSHOTDIFF: { cmd: 'computeSnapshotDiff' },
 };
 
 export function webhdfsAuditTarget(op: string, path: string, params: { destination?: string; sources?: string }): AuditTarget | undefined {

@@ -25,6 +25,9 @@ import { chooseTargets } from './datanodes/placement.js';
 import { LeaseManager, leaseLimitsDefault, type LeaseLimits } from './lease-manager.js';
 import { EXECUTE, PermissionChecker, READ, WRITE } from './namespace/permissions.js';
 import { readBlockRange } from '../client/blocks/block-reader.js';
+import { assertWritablePath, splitSnapshotPath } from '../shared/snapshot-paths.js';
+import { snapshotHeldGenStamp, snapshotsRead } from './namespace/snapshots.js';
+import { SnapshotOperations } from './snapshot-ops.js';
 import { BlockPipelineWriter } from '../client/blocks/block-writer.js';
 
 export interface NamesystemConfig {
@@ -76,6 +79,8 @@ export class Namesystem {
   /** Pipeline targets of blocks being written, until datanodes report them (HDFS's expected locations). */
   private readonly expectedLocations = new Map<number, DatanodeInfo[]>();
   readonly leases: LeaseManager;
+  /** Snapshot operations and every read under `<dir>/.snapshot` (snapshot-ops.ts). */
+  readonly snapshots: SnapshotOperations;
 
   constructor(
     readonly store: NamespaceStore,
@@ -88,6 +93,14 @@ export class Namesystem {
     private readonly random: () => number = Math.random,
   ) {
     this.leases = new LeaseManager(config.leaseLimits, clock);
+    this.snapshots = new SnapshotOperations(this, {
+      submit: (command) => this.submit(command),
+      readBarrier: (request) => this.readBarrier(request),
+      checkRead: (request, path, self) => this.checkRead(request, path, self),
+      checkAs: (request) => this.checkAs(request),
+      locate: (block) => this.locate(block),
+      now: () => this.clock(),
+    });
   }
 
   /** Formats an empty namespace and prepares id allocation; call once this node leads. */
@@ -136,6 +149,7 @@ export class Namesystem {
 
   async getFileInfo(request: ClientRequest<'getFileInfo'>): Promise<ClientResponse<'getFileInfo'>> {
     const path = normalizePath(request.path);
+    if (splitSnapshotPath(path)) return this.snapshots.getFileInfo({ ...request, path });
     await this.readBarrier(request);
     this.checkRead(request, path);
     const row = this.store.resolve(path);
@@ -144,6 +158,7 @@ export class Namesystem {
 
   async listStatus(request: ClientRequest<'listStatus'>): Promise<ClientResponse<'listStatus'>> {
     const path = normalizePath(request.path);
+    if (splitSnapshotPath(path)) return this.snapshots.listStatus({ ...request, path });
     await this.readBarrier(request);
     const row = this.requireExisting(path);
     this.checkRead(request, path, row.type === INODE_DIRECTORY ? READ | EXECUTE : undefined);
@@ -159,6 +174,7 @@ export class Namesystem {
 
   async getBlockLocations(request: ClientRequest<'getBlockLocations'>): Promise<ClientResponse<'getBlockLocations'>> {
     const path = normalizePath(request.path);
+    if (splitSnapshotPath(path)) return this.snapshots.getBlockLocations({ ...request, path });
     await this.readBarrier(request);
     const row = this.requireExisting(path);
     if (row.type === INODE_DIRECTORY) throw new DfsError('FileNotFound', `Path is not a file: ${path}`, { path });
@@ -421,6 +437,7 @@ export class Namesystem {
 
   async getContentSummary(request: ClientRequest<'getContentSummary'>): Promise<ClientResponse<'getContentSummary'>> {
     const path = normalizePath(request.path);
+    if (splitSnapshotPath(path)) return this.snapshots.getContentSummary({ ...request, path });
     await this.readBarrier(request);
     const row = this.requireExisting(path);
     this.checkRead(request, path, row.type === INODE_DIRECTORY ? READ | EXECUTE : undefined);
@@ -455,6 +472,7 @@ export class Namesystem {
    */
   async append(request: ClientRequest<'append'>): Promise<ClientResponse<'append'>> {
     const path = normalizePath(request.path);
+    assertWritablePath(path);
     const existing = this.requireExisting(path);
     const targets = chooseTargets({ replication: Math.max(existing.replication, 1), candidates: this.datanodes.writable(), exclude: new Set(), random: this.random });
     if (targets.length === 0) {
@@ -501,6 +519,7 @@ export class Namesystem {
    */
   async truncate(request: ClientRequest<'truncate'>): Promise<ClientResponse<'truncate'>> {
     const path = normalizePath(request.path);
+    assertWritablePath(path);
     const file = this.requireExisting(path);
     const command = { op: 'truncate' as const, request: request.requestId, checkAs: this.checkAs(request), path, newLength: request.newLength };
     if (file.type === INODE_DIRECTORY || file.lease_holder !== null || request.newLength >= file.length) {
@@ -528,8 +547,12 @@ export class Namesystem {
     const keepBytes = request.newLength - cut.offset;
     const targets = chooseTargets({ replication: file.replication, candidates: this.datanodes.writable(), exclude: new Set(), random: this.random });
     if (targets.length === 0) throw new DfsError('NoDatanodes', `Cannot truncate ${path}: no datanode can take the cut block`, { path });
-    const newBlock = { blockId: cut.block.blockId, genStamp: this.ids.genStamp++, numBytes: 0 };
+    // Copy-on-truncate: a block a snapshot reads keeps its bytes; the kept prefix becomes a new block.
+    const copyOnTruncate = snapshotsRead(this.store, cut.block.blockId);
+    const newBlock = { blockId: copyOnTruncate ? this.ids.block++ : cut.block.blockId, genStamp: this.ids.genStamp++, numBytes: 0 };
     const writer = BlockPipelineWriter.open({ block: newBlock, offset: cut.offset, locations: targets.map((node) => node.info) });
+    // A new block's replicas are reported before the truncate commits it: not orphans meanwhile.
+    if (copyOnTruncate) this.expectedLocations.set(newBlock.blockId, targets.map((node) => node.info));
     try {
       const source: LocatedBlock = { block: cut.block, offset: cut.offset, locations: this.locate(cut.block) };
       for await (const piece of readBlockRange(source, 0, keepBytes)) await writer.write(piece);
@@ -539,8 +562,10 @@ export class Namesystem {
     } catch (error) {
       await writer.abort(error as Error);
       throw error;
+    } finally {
+      if (copyOnTruncate) this.expectedLocations.delete(newBlock.blockId);
     }
-    this.logger.info({ path, newLength: request.newLength, blockId: newBlock.blockId, keptBytes: keepBytes }, 'truncated inside a block by copying its kept prefix');
+    this.logger.info({ path, newLength: request.newLength, blockId: newBlock.blockId, cutBlockId: cut.block.blockId, copyOnTruncate, keptBytes: keepBytes }, 'truncated inside a block by copying its kept prefix');
     return { done: true };
   }
 
@@ -552,8 +577,8 @@ export class Namesystem {
     let obsolete: ExtendedBlock[] = [];
     for (const block of received) {
       this.datanodes.replicaReceived(uuid, block);
-      const row = this.store.sql.getBlock.get(block.blockId) as { gen_stamp: number } | undefined;
-      if (!row || row.gen_stamp > block.genStamp) obsolete.push(block);
+      const expected = this.expectedGenStamp(block.blockId);
+      if (expected === undefined ? !this.expectedLocations.has(block.blockId) : expected > block.genStamp) obsolete.push(block);
     }
     for (const block of deleted) {
       this.datanodes.replicaRemoved(uuid, block.blockId);
@@ -569,6 +594,15 @@ export class Namesystem {
   // ---- datanode reports -----------------------------------------------------------------------
 
   /**
+   * The generation stamp a replica of `blockId` needs to be kept: the live file's (never older than
+   * a stamp a snapshot kept), else the newest one a snapshot reads; undefined for an orphan.
+   */
+  private expectedGenStamp(blockId: number): number | undefined {
+    const row = this.store.sql.getBlock.get(blockId) as { gen_stamp: number } | undefined;
+    return row ? row.gen_stamp : snapshotHeldGenStamp(this.store, blockId);
+  }
+
+  /**
    * After a restore from an image, replicas of blocks the old cluster allocated after the image are
    * not deleted with the other obsolete ones: they are tracked as orphans, reported, and deleted by
    * the replication monitor after the grace period (namenode/datanodes/orphan-blocks.ts).
@@ -579,7 +613,7 @@ export class Namesystem {
     const rest: ExtendedBlock[] = [];
     const held: string[] = [];
     for (const block of obsolete) {
-      const orphan = block.blockId > range.floor && block.blockId <= range.ceiling && !this.store.sql.getBlock.get(block.blockId);
+      const orphan = block.blockId > range.floor && block.blockId <= range.ceiling && this.expectedGenStamp(block.blockId) === undefined;
       if (!orphan) rest.push(block);
       else if (this.datanodes.orphans.add(uuid, block)) held.push(`blk_${block.blockId}_${block.genStamp}`);
     }
@@ -594,8 +628,8 @@ export class Namesystem {
     if (!this.datanodes.fullReport(uuid, blocks)) return false;
     let obsolete: ExtendedBlock[] = [];
     for (const block of blocks) {
-      const row = this.store.sql.getBlock.get(block.blockId) as { gen_stamp: number } | undefined;
-      if (!row || row.gen_stamp > block.genStamp) obsolete.push(block);
+      const expected = this.expectedGenStamp(block.blockId);
+      if (expected === undefined ? !this.expectedLocations.has(block.blockId) : expected > block.genStamp) obsolete.push(block);
     }
     obsolete = this.holdRestoreOrphans(uuid, obsolete);
     if (obsolete.length > 0 && this.log.isLeader) {

@@ -12,6 +12,10 @@ export const ERROR_KINDS = {
   IllegalArgument: { javaClassName: 'java.lang.IllegalArgumentException', status: 400, nodeCode: 'EINVAL' },
   UnsupportedOperation: { javaClassName: 'java.lang.UnsupportedOperationException', status: 400, nodeCode: 'ENOTSUP' },
   AccessControl: { javaClassName: 'org.apache.hadoop.security.AccessControlException', status: 403, nodeCode: 'EACCES' },
+  /** A change under a read-only `<dir>/.snapshot/<name>` path. */
+  SnapshotAccessControl: { javaClassName: 'org.apache.hadoop.hdfs.protocol.SnapshotAccessControlException', status: 403, nodeCode: 'EROFS' },
+  /** A snapshot operation that cannot be done (not snapshottable, snapshots exist, duplicate name...). */
+  Snapshot: { javaClassName: 'org.apache.hadoop.hdfs.protocol.SnapshotException', status: 403, nodeCode: 'EINVAL' },
   Unauthorized: { javaClassName: 'java.lang.SecurityException', status: 401, nodeCode: 'EACCES' },
   SafeMode: { javaClassName: 'org.apache.hadoop.hdfs.server.namenode.SafeModeException', status: 403, nodeCode: 'EAGAIN' },
   LeaseExpired: { javaClassName: 'org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException', status: 403, nodeCode: 'EBADF' },

@@ -82,7 +82,57 @@ export type ReadConsistency = z.infer<typeof ReadConsistency>;
 
 const Caller = { user: UserName.optional(), requestId: RequestId.optional(), consistency: ReadConsistency.optional() };
 
+// ---- snapshots: client RPC (spread into ClientRpc) and the diff report WebHDFS and `dfs snapshotDiff` print.
+export const DiffType = z.enum(['CREATE', 'DELETE', 'MODIFY', 'RENAME']);
+export type DiffType = z.infer<typeof DiffType>;
+
+export const DiffEntry = z.object({
+  type: DiffType,
+  /** Path relative to the snapshot root, '' for the root itself (HDFS's byte path). */
+  sourcePath: z.string(),
+  targetPath: z.string().optional(),
+});
+export type DiffEntry = z.infer<typeof DiffEntry>;
+
+export const SnapshotDiffReport = z.object({
+  snapshotRoot: z.string(),
+  /** A snapshot name, or '' for the current state (HDFS's "." on the command line). */
+  fromSnapshot: z.string(),
+  toSnapshot: z.string(),
+  diffList: z.array(DiffEntry),
+});
+export type SnapshotDiffReport = z.infer<typeof SnapshotDiffReport>;
+
+export const SnapshottableDirectory = z.object({
+  status: FileStatus,
+  parentFullPath: z.string(),
+  snapshotNumber: z.number().int().min(0),
+  snapshotQuota: z.number().int().min(0),
+});
+export type SnapshottableDirectory = z.infer<typeof SnapshottableDirectory>;
+
+const SnapshotName = z.string().min(1).max(255);
+
+export const SnapshotRpc = {
+  allowSnapshot: { request: z.object({ ...Caller, path: NamespacePath }), response: z.object({}) },
+  disallowSnapshot: { request: z.object({ ...Caller, path: NamespacePath }), response: z.object({}) },
+  /** Without a name the leader names it HDFS's way, s<yyyyMMdd-HHmmss.SSS> of its clock (UTC). */
+  createSnapshot: { request: z.object({ ...Caller, path: NamespacePath, name: SnapshotName.optional() }), response: z.object({ path: z.string() }) },
+  deleteSnapshot: { request: z.object({ ...Caller, path: NamespacePath, name: SnapshotName }), response: z.object({}) },
+  renameSnapshot: { request: z.object({ ...Caller, path: NamespacePath, oldName: SnapshotName, newName: SnapshotName }), response: z.object({}) },
+  getSnapshottableDirectoryList: { request: z.object({ ...Caller }), response: z.object({ directories: z.array(SnapshottableDirectory) }) },
+  /** `fromSnapshot` / `toSnapshot`: a snapshot name, or '' or '.' for the current state. */
+  getSnapshotDiff: {
+    request: z.object({ ...Caller, path: NamespacePath, fromSnapshot: z.string().max(255), toSnapshot: z.string().max(255) }),
+    response: z.object({ report: SnapshotDiffReport }),
+  },
+} as const;
+
+/** Snapshot methods that only read (any namenode answers them). */
+export const SNAPSHOT_READ_METHODS = ['getSnapshottableDirectoryList', 'getSnapshotDiff'] as const;
+
 export const ClientRpc = {
+  ...SnapshotRpc,
   mkdirs: {
     request: z.object({ ...Caller, path: NamespacePath, permission: Permission.optional(), createParent: z.boolean().default(true) }),
     response: z.object({ created: z.boolean() }),

@@ -7,15 +7,15 @@ import { z } from 'zod';
 import { DfsError, isDfsError, type ErrorKind } from './errors.js';
 import { toDfsError } from './http.js';
 import { normalizePath } from './paths.js';
-import type { DatanodeInfo, FileStatus, LocatedBlock, LocatedBlocks } from './protocol.js';
+import type { DatanodeInfo, FileStatus, LocatedBlock, LocatedBlocks, SnapshotDiffReport, SnapshottableDirectory } from './protocol.js';
 
 export const WEBHDFS_PREFIX = '/webhdfs/v1';
 
 export const WEBHDFS_OPS = {
-  GET: ['OPEN', 'GETFILESTATUS', 'LISTSTATUS', 'LISTSTATUS_BATCH', 'GETCONTENTSUMMARY', 'GETFILECHECKSUM', 'GETHOMEDIRECTORY', 'GETFILEBLOCKLOCATIONS', 'GET_BLOCK_LOCATIONS', 'GETTRASHROOT'],
-  PUT: ['CREATE', 'MKDIRS', 'RENAME', 'SETREPLICATION', 'SETPERMISSION', 'SETOWNER', 'SETTIMES'],
+  GET: ['OPEN', 'GETFILESTATUS', 'LISTSTATUS', 'LISTSTATUS_BATCH', 'GETCONTENTSUMMARY', 'GETFILECHECKSUM', 'GETHOMEDIRECTORY', 'GETFILEBLOCKLOCATIONS', 'GET_BLOCK_LOCATIONS', 'GETTRASHROOT', 'GETSNAPSHOTDIFF', 'GETSNAPSHOTTABLEDIRECTORYLIST'],
+  PUT: ['CREATE', 'MKDIRS', 'RENAME', 'SETREPLICATION', 'SETPERMISSION', 'SETOWNER', 'SETTIMES', 'ALLOWSNAPSHOT', 'DISALLOWSNAPSHOT', 'CREATESNAPSHOT', 'RENAMESNAPSHOT'],
   POST: ['APPEND', 'CONCAT', 'TRUNCATE'],
-  DELETE: ['DELETE'],
+  DELETE: ['DELETE', 'DELETESNAPSHOT'],
 } as const;
 export type WebHdfsMethod = keyof typeof WEBHDFS_OPS;
 export type WebHdfsOp = (typeof WEBHDFS_OPS)[WebHdfsMethod][number];
@@ -91,6 +91,8 @@ const PARAMS = {
   owner: z.string().min(1),
   group: z.string().min(1),
   startafter: z.string(),
+  snapshotname: z.string().max(255),
+  oldsnapshotname: z.string().max(255),
   namenoderpcaddress: z.string().regex(/^[^/?#\s]+$/, 'host:port expected'),
 } as const;
 type Params = typeof PARAMS;
@@ -270,4 +272,32 @@ export function prepareWebHdfsScope(app: FastifyInstance): void {
 /** The op, parameters and namespace path of a WebHDFS request, validated. */
 export function parseWebHdfsRequest(request: FastifyRequest): { op: WebHdfsOp; params: WebHdfsParams; path: string } {
   return { op: parseOp(request.method, rawOp(request.query)), params: parseParams(request.query), path: normalizePath(pathOfUrl(request.url)) };
+}
+
+/** Hadoop's SnapshotDiffReport JSON (JsonUtil.toJsonString(SnapshotDiffReport)): keys sorted, targetPath only for renames. */
+export function snapshotDiffReportJson(report: SnapshotDiffReport) {
+  return {
+    SnapshotDiffReport: {
+      diffList: report.diffList.map((entry) => ({
+        sourcePath: entry.sourcePath,
+        ...(entry.targetPath !== undefined ? { targetPath: entry.targetPath } : {}),
+        type: entry.type,
+      })),
+      fromSnapshot: report.fromSnapshot,
+      snapshotRoot: report.snapshotRoot,
+      toSnapshot: report.toSnapshot,
+    },
+  };
+}
+
+/** Hadoop's SnapshottableDirectoryList JSON: dirStatus is the directory's FileStatus named by its last component. */
+export function snapshottableDirectoryListJson(directories: SnapshottableDirectory[]) {
+  return {
+    SnapshottableDirectoryList: directories.map((directory) => ({
+      dirStatus: fileStatusJson(directory.status, directory.status.path.slice(directory.status.path.lastIndexOf('/') + 1)),
+      parentFullPath: directory.parentFullPath,
+      snapshotNumber: directory.snapshotNumber,
+      snapshotQuota: directory.snapshotQuota,
+    })),
+  };
 }

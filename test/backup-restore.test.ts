@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { RaftTestCluster, freePort } from './helpers/raft-cluster.js';
-import { NodeProcess, runCli, temporaryDirectory, waitFor } from './helpers/processes.js';
+import { NodeProcess, replicaIds, runCli, temporaryDirectory, waitFor } from './helpers/processes.js';
 import { DfsClient } from '../client/dfs-client.js';
 
 const BLOCK_SIZE = 64 * 1024;
@@ -17,16 +17,6 @@ const contentOf = (path: string, size = 3_000) => {
   const line = Buffer.from(`${path}\n`);
   return Buffer.concat(Array.from({ length: Math.ceil(size / line.length) }, () => line)).subarray(0, size);
 };
-
-/** Replica files blk_<id> under a datanode folder. */
-function replicaIds(dir: string): Set<number> {
-  const ids = new Set<number>();
-  for (const entry of readdirSync(dir, { recursive: true }) as string[]) {
-    const match = /(?:^|\/)blk_(\d+)$/.exec(entry);
-    if (match) ids.add(Number(match[1]));
-  }
-  return ids;
-}
 
 t.test('fetchImage under load, restore into a new namenode group with the old datanodes', async (t) => {
   const cluster = await RaftTestCluster.start({ namenodes: 3, datanodes: 3, replication: 2, blockSize: BLOCK_SIZE });

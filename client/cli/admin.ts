@@ -1,6 +1,7 @@
 // Operator commands, as in Hadoop: `dfs fsck <path> [-files] [-blocks] [-locations]`,
 // `dfs dfsadmin -report | -decommission <datanode> | -recommission <datanode> | -fetchImage <file>`,
-// `dfs oiv <image>` (client/cli/image.ts), and the shell's
+// `dfs oiv <image>` (client/cli/image.ts), `dfs lsSnapshottableDir`, `dfs snapshotDiff` and dfsadmin's
+// `-allowSnapshot` / `-disallowSnapshot` (client/cli/commands/snapshot.ts), and the shell's
 // `-setrep [-R] [-w] <rep> <path>...`. They speak the namenode's admin routes (namenode/routes/admin.ts).
 
 import type { Command } from 'commander';
@@ -209,13 +210,22 @@ async function runDfsadmin(args: string[]): Promise<number> {
       process.stdout.write(`${await changeNamenodeGroup(namenodes, command, node)}\n`);
       return 0;
     }
+    case '-allowSnapshot':
+    case '-disallowSnapshot': {
+      const client = new DfsClient({ namenodes });
+      try {
+        return await (await import('./commands/snapshot.js')).changeSnapshottable(client, command, node);
+      } finally {
+        await client.close();
+      }
+    }
     case '-fetchImage': {
       if (!node) throw new DfsError('IllegalArgument', 'dfsadmin -fetchImage needs a local file to save the image to');
       return (await import('./image.js')).fetchImage(namenodes, node);
     }
     default:
       process.stderr.write(
-        'Usage: dfs dfsadmin [-fs <url>] [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>]\n',
+        'Usage: dfs dfsadmin [-fs <url>] [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>] [-allowSnapshot <dir>] [-disallowSnapshot <dir>]\n',
       );
       return 1;
   }
@@ -291,9 +301,20 @@ export function registerAdminCommands(program: Command): void {
   passThrough('fsck', 'Check block health under a path: dfs fsck <path> [-files] [-blocks] [-locations]', runFsck);
   passThrough(
     'dfsadmin',
-    'Administer the cluster: dfs dfsadmin [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>]',
+    'Administer the cluster: dfs dfsadmin [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>] [-allowSnapshot <dir>] [-disallowSnapshot <dir>]',
     runDfsadmin,
   );
+  const snapshotTool = (tool: 'lsSnapshottableDir' | 'snapshotDiff') => async (args: string[]) => {
+    const { namenodes, rest } = namenodesFrom(args);
+    const client = new DfsClient({ namenodes });
+    try {
+      return await (await import('./commands/snapshot.js')).runSnapshotTool(client, tool, rest);
+    } finally {
+      await client.close();
+    }
+  };
+  passThrough('lsSnapshottableDir', 'List the snapshottable directories the user owns (all of them for the superuser)', snapshotTool('lsSnapshottableDir'));
+  passThrough('snapshotDiff', 'What changed under a snapshottable directory: dfs snapshotDiff <dir> <from> <to> ("." is the current state)', snapshotTool('snapshotDiff'));
   passThrough('oiv', 'Offline image viewer: verify a namespace image and list it: dfs oiv <image> [-ls] [-stats] (or -i <image> -p Ls|Tree|Stats)', async (args) =>
     (await import('./image.js')).runOfflineImageViewer(args),
   );

@@ -8,6 +8,7 @@ import { cat, head, tail, text } from './commands/content.js';
 import { checksum, count, df, du, find, ls, stat, test } from './commands/listing.js';
 import { chgrp, chmod, chown, concat, expunge, mkdir, rm, rmdir, touch, touchz, truncate } from './commands/modify.js';
 import { appendToFile, cp, get, getmerge, moveFromLocal, mv, put } from './commands/transfer.js';
+import { createSnapshot, deleteSnapshot, renameSnapshot } from './commands/snapshot.js';
 import { Shell, UsageError, parseCommandLine, type CommandSpec, type ShellOptions } from './shell-core.js';
 
 export { PathError } from './shell-core.js';
@@ -25,6 +26,9 @@ const COMMANDS: Record<string, CommandSpec> = {
   copyFromLocal: { usage: '[-f] [-p] [-l] [-d] <localsrc> ... <dst>', description: 'Identical to the -put command.', flags: 'f p l d', minArgs: 2, maxArgs: MANY, run: (s, p) => put(s, p, 'copyFromLocal').then(() => undefined) },
   copyToLocal: { usage: '[-f] [-p] [-ignoreCrc] <src> ... <localdst>', description: 'Identical to the -get command.', flags: 'f p ignoreCrc', minArgs: 2, maxArgs: MANY, run: (s, p) => get(s, p, 'copyToLocal') },
   count: { usage: '[-q] [-h] [-v] [-u] <path> ...', description: 'Count the number of directories, files and bytes under the paths that match the specified file pattern. The output columns are:\nDIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME\nor, with the -q option:\nQUOTA REM_QUOTA SPACE_QUOTA REM_SPACE_QUOTA DIR_COUNT FILE_COUNT CONTENT_SIZE PATHNAME\n-h: Shows file sizes in human readable format.\n-v: Displays a header line.\n-u: Shows the quota and its usage only.', flags: 'q h v u', minArgs: 0, maxArgs: MANY, run: count },
+  createSnapshot: { usage: '<snapshotDir> [<snapshotName>]', description: 'Create a snapshot on a snapshottable directory. Without a name it is s<yyyyMMdd-HHmmss.SSS> (the namenode\'s clock, UTC).', flags: '', minArgs: 1, maxArgs: 2, run: createSnapshot },
+  deleteSnapshot: { usage: '<snapshotDir> <snapshotName>', description: 'Delete a snapshot from a snapshottable directory.', flags: '', minArgs: 2, maxArgs: 2, run: deleteSnapshot },
+  renameSnapshot: { usage: '<snapshotDir> <oldName> <newName>', description: 'Rename a snapshot of a snapshottable directory.', flags: '', minArgs: 3, maxArgs: 3, run: renameSnapshot },
   cp: { usage: '[-f] [-p | -p[topax]] [-d] <src> ... <dst>', description: 'Copy files that match the file pattern <src> to a destination. When copying multiple files, the destination must be a directory.\n-f: Overwrites the destination if it already exists.\n-p: Preserves timestamps, ownership and permission.\n-d: Skip creation of temporary file(<dst>._COPYING_).', flags: 'f d p*', minArgs: 2, maxArgs: MANY, run: cp },
   df: { usage: '[-h] [<path> ...]', description: 'Shows the capacity, free and used space of the filesystem.\n-h: Formats the sizes of files in a human-readable fashion rather than a number of bytes.', flags: 'h', minArgs: 0, maxArgs: MANY, run: df },
   du: { usage: '[-s] [-h] [-v] <path> ...', description: 'Show the amount of space, in bytes, used by the files that match the specified file pattern.\n-s: Rather than showing the size of each individual file that matches the pattern, shows the total (summary) size.\n-h: Formats the sizes of files in a human-readable fashion rather than a number of bytes.\n-v: option displays a header line.', flags: 's h v x', minArgs: 0, maxArgs: MANY, run: du },

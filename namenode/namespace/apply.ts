@@ -11,6 +11,7 @@ import { INODE_DIRECTORY, INODE_FILE, ROOT_INODE_ID } from './schema.js';
 import { NamespaceStore, toExtendedBlock, type InodeRow } from './store.js';
 import type { ApplyOutcome, CommandOf, NamespaceCommand } from './commands.js';
 import { PermissionChecker, READ, WRITE, type AccessRequest } from './permissions.js';
+import { SnapshotManager, refuseSnapshotChanges } from './snapshots.js';
 
 /** Entries whose client results are kept for de-duplicating retries (a retry older than this is rare). */
 const CLIENT_REQUEST_WINDOW_ENTRIES = 200_000;
@@ -27,7 +28,11 @@ export interface CommittedCommand extends LogPosition {
 }
 
 export class NamespaceStateMachine {
-  constructor(readonly store: NamespaceStore) {}
+  private readonly snapshots: SnapshotManager;
+
+  constructor(readonly store: NamespaceStore) {
+    this.snapshots = new SnapshotManager(store);
+  }
 
   get appliedIndex(): number {
     return this.store.getNumber('applied_index');
@@ -87,6 +92,7 @@ export class NamespaceStateMachine {
   }
 
   private dispatch(command: NamespaceCommand): unknown {
+    refuseSnapshotChanges(command);
     switch (command.op) {
       case 'format':
         return this.format(command);
@@ -143,6 +149,16 @@ export class NamespaceStateMachine {
           this.store.sql.setTimes.run(m, m, a, a, row.id);
           return null;
         });
+      case 'allowSnapshot':
+        return this.snapshots.allow(command);
+      case 'disallowSnapshot':
+        return this.snapshots.disallow(command);
+      case 'createSnapshot':
+        return this.snapshots.create(command);
+      case 'deleteSnapshot':
+        return this.snapshots.delete(command);
+      case 'renameSnapshot':
+        return this.snapshots.rename(command);
       default:
         return unreachable(command, 'namespace command');
     }
@@ -370,7 +386,8 @@ export class NamespaceStateMachine {
       }
       this.store.sql.deleteInode.run(inode.id);
     }
-    return removed;
+    // Blocks a snapshot still reads stay on the datanodes until that snapshot is deleted.
+    return this.snapshots.unheld(removed);
   }
 
   private delete(command: CommandOf<'delete'>): { deleted: boolean; removedBlocks: ExtendedBlock[] } {
@@ -381,7 +398,9 @@ export class NamespaceStateMachine {
     if (row.type === INODE_DIRECTORY && !command.recursive && this.store.childCount(row.id) > 0) {
       throw new DfsError('PathIsNotEmptyDirectory', `\`${command.path} is non empty': Directory is not empty`, { path: command.path });
     }
+    this.snapshots.checkDeletable(row, command.path);
     const removedBlocks = this.removeSubtree(row);
+    this.snapshots.forgetDeletedDirectories();
     this.store.sql.touchDirectory.run(command.now, row.parent);
     return { deleted: true, removedBlocks };
   }
@@ -396,6 +415,7 @@ export class NamespaceStateMachine {
     this.checkAccess(command.checkAs, src, { parent: WRITE });
     if (!source) throw new DfsError('FileNotFound', `Source ${src} does not exist`, { path: src });
     if (source.id === ROOT_INODE_ID) throw new DfsError('IllegalArgument', 'Cannot rename the root directory', { path: src });
+    this.snapshots.checkDeletable(source, src, 'renamed');
     let dst = command.dst;
     const target = this.store.resolve(dst);
     if (target && target.type === INODE_DIRECTORY) dst = joinPath(dst, baseName(src));
@@ -512,7 +532,8 @@ export class NamespaceStateMachine {
 
   /**
    * HDFS truncate: blocks past `newLength` are dropped; a cut inside a block takes `cutBlock`, the
-   * kept prefix the leader already wrote under a new generation stamp.
+   * kept prefix the leader already wrote under a new generation stamp: the same block, or a new
+   * one when a snapshot reads the block (HDFS's copy-on-truncate).
    */
   private truncate(command: CommandOf<'truncate'>): { removedBlocks: ExtendedBlock[] } {
     const { path, newLength } = command;
@@ -535,7 +556,7 @@ export class NamespaceStateMachine {
         this.store.sql.deleteBlock.run(block.id);
       } else if (end > newLength) {
         const cut = command.cutBlock;
-        if (!cut || cut.blockId !== block.id || cut.numBytes !== newLength - offset) {
+        if (!cut || cut.numBytes !== newLength - offset) {
           throw new DfsError('IllegalArgument', `Truncate of ${path} to ${newLength} cuts block ${block.id}, the command names ${cut ? `block ${cut.blockId} of ${cut.numBytes} bytes` : 'no cut block'}`, { path });
         }
         if (block.gen_stamp !== command.expectedGenStamp) {
@@ -544,12 +565,22 @@ export class NamespaceStateMachine {
         assert(cut.genStamp > block.gen_stamp, `truncate of blk_${block.id} names stamp ${cut.genStamp}, not newer than ${block.gen_stamp}`);
         // The leader took the stamp before copying the block: other stamps may have committed since.
         this.store.setState('gen_stamp_high', Math.max(this.store.getNumber('gen_stamp_high'), cut.genStamp));
-        this.store.sql.updateBlock.run(cut.numBytes, cut.genStamp, block.id);
+        if (cut.blockId === block.id) {
+          this.snapshots.refuseInPlaceTruncate(block.id, path);
+          this.store.sql.updateBlock.run(cut.numBytes, cut.genStamp, block.id);
+        } else {
+          // Copy-on-truncate: a snapshot reads the whole block, so the kept prefix is a new block.
+          this.snapshots.checkCopyOnTruncateBlock(cut.blockId, path);
+          this.store.setState('block_id_high', Math.max(this.store.getNumber('block_id_high'), cut.blockId));
+          this.store.sql.deleteBlock.run(block.id);
+          this.store.sql.insertBlock.run(cut.blockId, file.id, block.seq, cut.numBytes, cut.genStamp);
+          removedBlocks.push(toExtendedBlock(block));
+        }
       }
       offset = end;
     }
     this.store.sql.closeFile.run(newLength, command.now, file.id);
-    return { removedBlocks };
+    return { removedBlocks: this.snapshots.unheld(removedBlocks) };
   }
 
   private updateInode(path: string, change: (row: InodeRow) => unknown): unknown {

@@ -100,6 +100,14 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     cutBlock: ExtendedBlock.optional(),
     expectedGenStamp: z.number().int().positive().optional(),
   }),
+  // ---- snapshots (namenode/namespace/snapshots.ts). `user` is checked there: the superuser
+  // allows and disallows, the directory's owner (or the superuser) takes, renames and deletes.
+  z.object({ op: z.literal('allowSnapshot'), ...Common, path: z.string(), user: UserName.optional() }),
+  z.object({ op: z.literal('disallowSnapshot'), ...Common, path: z.string(), user: UserName.optional() }),
+  /** `name` is chosen by the leader (HDFS's default is derived from `now`); `now` is the snapshot's time. */
+  z.object({ op: z.literal('createSnapshot'), ...Common, path: z.string(), name: z.string(), user: UserName.optional() }),
+  z.object({ op: z.literal('deleteSnapshot'), ...Common, path: z.string(), name: z.string(), user: UserName.optional() }),
+  z.object({ op: z.literal('renameSnapshot'), ...Common, path: z.string(), oldName: z.string(), newName: z.string(), user: UserName.optional() }),
 ]);
 export type NamespaceCommand = z.infer<typeof NamespaceCommand>;
 export type CommandOf<Op extends NamespaceCommand['op']> = Extract<NamespaceCommand, { op: Op }>;

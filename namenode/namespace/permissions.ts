@@ -79,6 +79,17 @@ export class PermissionChecker {
     if (access.self !== undefined && exists) this.require(inodes[inodes.length - 1], access.self, path);
   }
 
+  /**
+   * The same rules on inodes resolved elsewhere (a path read as of a snapshot): EXECUTE on every
+   * directory of `chain` but the last, then `self` on the last.
+   */
+  checkChain(chain: Array<{ row: InodeRow; path: string }>, self?: number): void {
+    if (this.isSuperuser) return;
+    for (const { row, path } of chain.slice(0, -1)) if (row.type === INODE_DIRECTORY) this.require(row, EXECUTE, path);
+    const last = chain[chain.length - 1];
+    if (self !== undefined && last) this.require(last.row, self, last.path);
+  }
+
   /** Only the owner or the superuser may change an inode's mode or times. */
   requireOwner(row: InodeRow, path: string): void {
     if (this.isSuperuser || this.user === row.owner) return;

@@ -32,7 +32,7 @@ export interface BlockRow {
   gen_stamp: number;
 }
 
-export type StateKey = 'applied_index' | 'applied_term' | 'inode_id_high' | 'block_id_high' | 'gen_stamp_high' | 'cluster_id' | 'superuser' | 'supergroup';
+export type StateKey = 'applied_index' | 'applied_term' | 'inode_id_high' | 'block_id_high' | 'gen_stamp_high' | 'cluster_id' | 'superuser' | 'supergroup' | 'snapshot_id_high';
 
 export class NamespaceStore {
   private database: Db;
@@ -210,9 +210,16 @@ const STATEMENT_SQL = {
   deleteBlocksOf: 'DELETE FROM blocks WHERE inode = ?',
   getBlock: 'SELECT * FROM blocks WHERE id = ?',
   deleteBlock: 'DELETE FROM blocks WHERE id = ?',
-  /** Every block but the one an open file is writing, with its file's target replication. */
+  /**
+   * Every block but the one an open file is writing, with its file's target replication; then the
+   * blocks only snapshots still read (snapshot-schema.ts), at the newest stamp a snapshot reads.
+   */
   blocksWithReplication: `SELECT b.id, b.gen_stamp, b.num_bytes, i.replication FROM blocks b JOIN inodes i ON i.id = b.inode
-    WHERE i.lease_holder IS NULL OR b.seq < (SELECT max(seq) FROM blocks WHERE inode = b.inode)`,
+    WHERE i.lease_holder IS NULL OR b.seq < (SELECT max(seq) FROM blocks WHERE inode = b.inode)
+    UNION ALL
+    SELECT v.block_id, max(v.gen_stamp), max(v.num_bytes),
+      coalesce((SELECT replication FROM inodes WHERE id = v.inode), (SELECT max(replication) FROM inode_versions WHERE inode = v.inode), 1)
+    FROM block_versions v WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE id = v.block_id) GROUP BY v.block_id`,
   moveBlock: 'UPDATE blocks SET inode = ?, seq = ? WHERE id = ?',
   setLeaseHolder: 'UPDATE inodes SET lease_holder = ? WHERE id = ?',
   contentSummary: `WITH RECURSIVE subtree(id, type, length, replication) AS (

@@ -2,14 +2,14 @@
 // The dfs client library speaks this; WebHDFS is served by its own plugin on top of the same namesystem.
 
 import type { FastifyInstance } from 'fastify';
-import { ClientRpc, LEADER_HINT_HEADER, type ClientMethod } from '../../shared/protocol.js';
+import { ClientRpc, LEADER_HINT_HEADER, SNAPSHOT_READ_METHODS, type ClientMethod } from '../../shared/protocol.js';
 import { DfsError } from '../../shared/errors.js';
 import { parseInput, postJson } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
 import { FORWARDED_FOR_HEADER, callerIp, rpcAuditTarget, type AuditLog } from '../audit-log.js';
 
 /** Methods any namenode answers itself; every other one changes state and runs on the leader. */
-const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary']);
+const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary', ...SNAPSHOT_READ_METHODS]);
 const FORWARDED_HEADER = 'x-dfs-forwarded-by';
 
 export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem; selfUrl: string; audit?: AuditLog }): Promise<void> {
@@ -34,6 +34,13 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
     append: (r) => namesystem.append(r),
     concat: (r) => namesystem.concat(r),
     truncate: (r) => namesystem.truncate(r),
+    allowSnapshot: (r) => namesystem.snapshots.allowSnapshot(r),
+    disallowSnapshot: (r) => namesystem.snapshots.disallowSnapshot(r),
+    createSnapshot: (r) => namesystem.snapshots.createSnapshot(r),
+    deleteSnapshot: (r) => namesystem.snapshots.deleteSnapshot(r),
+    renameSnapshot: (r) => namesystem.snapshots.renameSnapshot(r),
+    getSnapshottableDirectoryList: (r) => namesystem.snapshots.getSnapshottableDirectoryList(r),
+    getSnapshotDiff: (r) => namesystem.snapshots.getSnapshotDiff(r),
   };
 
   app.post<{ Params: { method: string } }>('/rpc/v1/client/:method', async (request, reply) => {

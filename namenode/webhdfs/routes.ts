@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { request as httpRequest } from 'undici';
 import { DfsError, isDfsError } from '../../shared/errors.js';
 import { homeDirectoryOf, normalizePath } from '../../shared/paths.js';
+import { assertWritablePath } from '../../shared/snapshot-paths.js';
 import { LISTING_PAGE_ENTRIES_DEFAULT, PERMISSION_DIR_DEFAULT } from '../../shared/constants.js';
 import type { DatanodeInfo, FileStatus } from '../../shared/protocol.js';
 import {
@@ -19,6 +20,8 @@ import {
   parseWebHdfsRequest,
   prepareWebHdfsScope,
   queryString,
+  snapshotDiffReportJson,
+  snapshottableDirectoryListJson,
   type WebHdfsOp,
   type WebHdfsParams,
 } from '../../shared/webhdfs.js';
@@ -38,7 +41,22 @@ export interface WebHdfsNamenodeOptions {
 }
 
 /** Ops that change the namespace: a follower relays them to the leader. */
-const LEADER_OPS: ReadonlySet<WebHdfsOp> = new Set(['MKDIRS', 'RENAME', 'SETREPLICATION', 'SETPERMISSION', 'SETOWNER', 'SETTIMES', 'CONCAT', 'TRUNCATE', 'DELETE']);
+const LEADER_OPS: ReadonlySet<WebHdfsOp> = new Set([
+  'MKDIRS',
+  'RENAME',
+  'SETREPLICATION',
+  'SETPERMISSION',
+  'SETOWNER',
+  'SETTIMES',
+  'CONCAT',
+  'TRUNCATE',
+  'DELETE',
+  'ALLOWSNAPSHOT',
+  'DISALLOWSNAPSHOT',
+  'CREATESNAPSHOT',
+  'RENAMESNAPSHOT',
+  'DELETESNAPSHOT',
+]);
 const FORWARDED_HEADER = 'x-dfs-forwarded-by';
 /** Rename failures HDFS's (boolean) rename answers with false rather than an exception. */
 const RENAME_FALSE_KINDS = new Set(['FileNotFound', 'FileAlreadyExists', 'ParentNotDirectory', 'Io']);
@@ -166,8 +184,37 @@ export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHd
         const { done } = await namesystem.truncate({ path, user, newLength: params.newlength });
         return { boolean: done };
       }
+      case 'ALLOWSNAPSHOT':
+        await namesystem.snapshots.allowSnapshot({ path, user });
+        return empty(reply);
+      case 'DISALLOWSNAPSHOT':
+        await namesystem.snapshots.disallowSnapshot({ path, user });
+        return empty(reply);
+      case 'CREATESNAPSHOT': {
+        const created = await namesystem.snapshots.createSnapshot({ path, user, name: params.snapshotname });
+        return { Path: created.path };
+      }
+      case 'RENAMESNAPSHOT':
+        if (!params.oldsnapshotname) throw invalidParam('oldsnapshotname', 'null');
+        if (!params.snapshotname) throw invalidParam('snapshotname', 'null');
+        await namesystem.snapshots.renameSnapshot({ path, user, oldName: params.oldsnapshotname, newName: params.snapshotname });
+        return empty(reply);
+      case 'DELETESNAPSHOT':
+        if (!params.snapshotname) throw invalidParam('snapshotname', 'null');
+        await namesystem.snapshots.deleteSnapshot({ path, user, name: params.snapshotname });
+        return empty(reply);
+      case 'GETSNAPSHOTDIFF': {
+        const { report } = await namesystem.snapshots.getSnapshotDiff({ path, user, fromSnapshot: params.oldsnapshotname ?? '', toSnapshot: params.snapshotname ?? '' });
+        return snapshotDiffReportJson(report);
+      }
+      case 'GETSNAPSHOTTABLEDIRECTORYLIST': {
+        const { directories } = await namesystem.snapshots.getSnapshottableDirectoryList({ user });
+        return snapshottableDirectoryListJson(directories);
+      }
       case 'CREATE':
       case 'APPEND':
+        assertWritablePath(path); // refused here rather than by the datanode the client is sent to
+        return options.proxy ? serveData(call) : redirect(call, await chooseDatanode(call));
       case 'OPEN':
       case 'GETFILECHECKSUM':
         return options.proxy ? serveData(call) : redirect(call, await chooseDatanode(call));

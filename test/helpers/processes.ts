@@ -3,7 +3,7 @@
 // own temporary folder, and always ended by the test's teardown.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,6 +28,16 @@ export async function waitFor<T>(what: string, condition: () => T | Promise<T>, 
 
 export function temporaryDirectory(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `dfs-${prefix}-`));
+}
+
+/** Block ids with a replica file (blk_<id>) under a datanode's data folder. */
+export function replicaIds(dir: string): Set<number> {
+  const ids = new Set<number>();
+  for (const entry of readdirSync(dir, { recursive: true }) as string[]) {
+    const match = /(?:^|\/)blk_(\d+)$/.exec(entry);
+    if (match) ids.add(Number(match[1]));
+  }
+  return ids;
 }
 
 export interface CliRun {
