@@ -2,7 +2,7 @@
 // Hadoop RemoteExceptions.
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { installErrorHandlers } from '../shared/http.js';
+import { answerFrameworkError, installErrorHandlers } from '../shared/http.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
 import { installDatanodeMetrics } from './metrics.js';
 import type { DatanodeContext } from './context.js';
@@ -17,6 +17,7 @@ export async function buildDatanodeServer(ctx: DatanodeContext): Promise<Fastify
     logController: new LogController({ disableRequestLogging: true }),
     // close() must not wait on a stalled upload: cut it (its temporary replica is then removed).
     forceCloseConnections: true,
+    frameworkErrors: answerFrameworkError,
     ...requestIdServerOptions,
   });
   installErrorHandlers(app);

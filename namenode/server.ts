@@ -3,7 +3,7 @@
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { installErrorHandlers } from '../shared/http.js';
+import { answerFrameworkError, installErrorHandlers } from '../shared/http.js';
 import { metricsRoutes } from '../shared/metrics.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
 import { installNamenodeMetrics, type NamenodeMetrics } from './metrics.js';
@@ -37,7 +37,7 @@ export interface NamenodeServerOptions {
 }
 
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }), ...requestIdServerOptions });
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }), frameworkErrors: answerFrameworkError, ...requestIdServerOptions });
   installErrorHandlers(app);
   scopeRequests(app);
   if (options.metrics) {
