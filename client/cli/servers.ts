@@ -131,6 +131,7 @@ export function registerServerCommands(program: Command): void {
     .option('--rack <label>', 'rack label for rack-aware placement', '/default-rack')
     .option('--scan-rate <bytes>', 'block scanner: bytes verified per second at most (e.g. 1m)', byteSize)
     .option('--scan-period <seconds>', 'block scanner: re-verify each replica this often (default 3 weeks)', seconds)
+    .option('--idle-timeout <seconds>', 'close a connection that moved no byte this long, e.g. a stalled upload (default 150)', seconds)
     .action(async (opts) => {
       const datanode = await startDatanode({
         host: opts.host,
@@ -144,6 +145,7 @@ export function registerServerCommands(program: Command): void {
         rack: opts.rack,
         scanRateBytesPerSecond: opts.scanRate,
         scanPeriodMs: opts.scanPeriod,
+        idleTimeoutMs: opts.idleTimeout,
       });
       closeOnSignals(() => datanode.close());
     });
