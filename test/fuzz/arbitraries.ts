@@ -15,6 +15,8 @@ export interface Segment {
   text: string;
   /** The component alone makes any path holding it invalid. */
   hostile: boolean;
+  /** An empty component: the CLI folds `a//b` into `a/b` as Hadoop's Path does, so only the servers refuse it. */
+  foldsAway?: boolean;
 }
 
 export interface HostilePath {
@@ -24,6 +26,8 @@ export interface HostilePath {
   text: string;
   /** Refused by every endpoint: some component or the length breaks HDFS's path rules. */
   invalid: boolean;
+  /** Refused by the CLI too (which folds repeated slashes first). */
+  invalidForCli: boolean;
 }
 
 const plainName = fc.stringMatching(/^[a-z0-9_-]{1,10}$/);
@@ -41,7 +45,8 @@ const INVALID_UNICODE_TEXT = ['\ud800', '\udfff', '\ufffd', 'a\ud83d'];
 
 const hostile: fc.Arbitrary<Segment> = fc.oneof(
   fc.constantFrom('..', '.').map((name) => ({ url: name, text: name, hostile: true })),
-  fc.constant({ url: '', text: '', hostile: true }),
+  // Between two names: alone it would make `/`, the root.
+  fc.tuple(plainName, plainName).map(([a, b]) => ({ url: `${a}//${b}`, text: `${a}//${b}`, hostile: true, foldsAway: true })),
   fc.tuple(plainName, control, plainName).map(([a, c, b]) => ({ url: encodeURIComponent(a + c + b), text: a + c + b, hostile: true })),
   fc.tuple(plainName, plainName, fc.boolean()).map(([a, b, raw]) => ({ url: raw ? `${a}:${b}` : `${a}%3A${b}`, text: `${a}:${b}`, hostile: true })),
   // Over 255 bytes: ASCII, or two-byte characters whose count alone stays under 255.
@@ -70,7 +75,7 @@ export const invalidPath: fc.Arbitrary<HostilePath> = fc.oneof(
 export const anyPath = (existing: string[]): fc.Arbitrary<HostilePath> =>
   fc.oneof(
     invalidPath,
-    fc.constantFrom(...existing).map((path) => ({ url: path.split('/').map(encodeURIComponent).join('/'), text: path, invalid: false })),
+    fc.constantFrom(...existing).map((path) => ({ url: path.split('/').map(encodeURIComponent).join('/'), text: path, invalid: false, invalidForCli: false })),
     fc.tuple(fc.array(plain, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([segments, slash]) => joinSegments(segments, slash)),
   );
 
@@ -80,6 +85,7 @@ function joinSegments(segments: Segment[], trailingSlash: boolean, tooLong = fal
     url: '/' + segments.map((s) => s.url).join('/') + suffix,
     text: '/' + segments.map((s) => s.text).join('/') + suffix,
     invalid: tooLong || segments.some((s) => s.hostile),
+    invalidForCli: tooLong || segments.some((s) => s.hostile && !s.foldsAway),
   };
 }
 
