@@ -34,10 +34,26 @@ export interface NamenodeServerOptions {
   metrics?: NamenodeMetrics;
   /** The audit log (none with --no-audit). */
   audit?: AuditLog;
+  /** Close a connection idle this long. */
+  idleTimeoutMs?: number;
 }
 
+/**
+ * A connection that moves no byte for this long is closed, so a client trickling a request body
+ * and going silent cannot hold a socket (and up to RPC_BODY_BYTES_MAX of buffered JSON) forever.
+ * Far longer than any request waits in silence (a relayed write, a read barrier, hashing an image).
+ */
+export const NAMENODE_IDLE_TIMEOUT_MS_DEFAULT = 150_000;
+
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }), frameworkErrors: answerFrameworkError, ...requestIdServerOptions });
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: RPC_BODY_BYTES_MAX,
+    logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: options.idleTimeoutMs ?? NAMENODE_IDLE_TIMEOUT_MS_DEFAULT,
+    frameworkErrors: answerFrameworkError,
+    ...requestIdServerOptions,
+  });
   installErrorHandlers(app);
   scopeRequests(app);
   if (options.metrics) {
