@@ -36,7 +36,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 const RUNS = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : undefined;
 const ONLY = process.env.FUZZ_PROPERTY;
 const REPLAY_PATH = process.env.FUZZ_PATH;
-/** The datanodes close a connection idle this long: a stalled upload must not hold a socket forever. */
+/** The nodes close a connection idle this long: a stalled upload must not hold a socket forever. */
 const IDLE_TIMEOUT_S = 3;
 const SUPERUSER = userInfo().username;
 const BLOCK = 64 * 1024;
@@ -92,7 +92,7 @@ function expectNoServerError(answer: HttpAnswer, method: string, what: string): 
 const target = (url: string): string => url.slice(new URL(url).origin.length);
 
 t.test('hostile input leaves every node up, nothing leaked, the namespace and block store unchanged', async (t) => {
-  const cluster = await TestCluster.start({ datanodes: 3, replication: 2, blockSize: BLOCK, datanodeArgs: () => ['--idle-timeout', String(IDLE_TIMEOUT_S)] });
+  const cluster = await TestCluster.start({ datanodes: 3, replication: 2, blockSize: BLOCK, datanodeArgs: () => ['--idle-timeout', String(IDLE_TIMEOUT_S)], namenodeArgs: ['--idle-timeout', String(IDLE_TIMEOUT_S)] });
   const client = new DfsClient({ namenodes: [cluster.namenode.url], user: SUPERUSER });
   t.teardown(async () => {
     closeHttpAgent();
@@ -321,7 +321,13 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
     const header = Buffer.alloc(8);
     header.writeUInt32BE(frameData.length, 0);
     header.writeUInt32BE(crc32c(frameData), 4);
-    // A trickle, then silence with the socket open: the datanode must give up on it by itself.
+    // A trickle, then silence with the socket open: each node must give up on it by itself.
+    const stalledRpc = await rawExchange(
+      nn,
+      [requestHead('POST', '/rpc/v1/client/mkdirs', nn, { 'content-type': 'application/json', 'content-length': 1000 }), '{"path": "/fuzz-', 'stalled-rpc"'],
+      { after: 'keep', pieceDelayMs: 300, deadlineMs: (IDLE_TIMEOUT_S + 20) * 1000 },
+    );
+    t.ok(stalledRpc.closedByServer, `a stalled RPC body is cut by the namenode (after ${stalledRpc.elapsedMs} ms)`);
     const stalled = await rawExchange(
       dn,
       [requestHead('PUT', `/dfs/v1/blocks/${2 ** 42}?genStamp=9`, dn, { 'content-type': 'application/octet-stream', 'content-length': 64 * 1024 }), header, frameData.subarray(0, 10), frameData.subarray(10, 20)],
