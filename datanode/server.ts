@@ -2,7 +2,7 @@
 // Hadoop RemoteExceptions.
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { answerFrameworkError, installErrorHandlers } from '../shared/http.js';
+import { answerFrameworkError, closeConnectionsWithUnreadBodies, installErrorHandlers } from '../shared/http.js';
 import { PIPELINE_ACK_TIMEOUT_MS } from '../shared/block-transfer.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
 import { installDatanodeMetrics } from './metrics.js';
@@ -31,6 +31,7 @@ export async function buildDatanodeServer(ctx: DatanodeContext, options: { idleT
     ...requestIdServerOptions,
   });
   installErrorHandlers(app);
+  closeConnectionsWithUnreadBodies(app);
   scopeRequests(app);
   await installDatanodeMetrics(app, ctx);
   await app.register(blockTransferRoutes(ctx));

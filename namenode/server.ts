@@ -3,7 +3,7 @@
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { answerFrameworkError, installErrorHandlers } from '../shared/http.js';
+import { answerFrameworkError, closeConnectionsWithUnreadBodies, installErrorHandlers } from '../shared/http.js';
 import { metricsRoutes } from '../shared/metrics.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
 import { installNamenodeMetrics, type NamenodeMetrics } from './metrics.js';
@@ -55,6 +55,7 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
     ...requestIdServerOptions,
   });
   installErrorHandlers(app);
+  closeConnectionsWithUnreadBodies(app);
   scopeRequests(app);
   if (options.metrics) {
     installNamenodeMetrics(app, options.metrics, options.namesystem, options.raft, options.heartbeatIntervalMs);

@@ -35,6 +35,18 @@ export function answerFrameworkError(error: FastifyError, _request: unknown, rep
   void reply.code(status).type('application/json').send(new DfsError('IllegalArgument', error.message, { code: error.code }).toRemoteException());
 }
 
+/**
+ * An answer sent when a request body was read only in part (an upload refused half-way) closes the
+ * connection: the unread rest would otherwise block the next request a keep-alive client sends on
+ * it, unanswered until the keep-alive timeout. (A body never read at all Node discards itself.)
+ */
+export function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.raw.readableDidRead && !request.raw.complete) void reply.header('connection', 'close');
+    return payload;
+  });
+}
+
 export function toDfsError(error: unknown): DfsError {
   if (error instanceof DfsError) return error;
   if (error instanceof ZodError) return new DfsError('IllegalArgument', describeZodError(error));
