@@ -91,6 +91,20 @@ function expectNoServerError(answer: HttpAnswer, method: string, what: string): 
 
 const target = (url: string): string => url.slice(new URL(url).origin.length);
 
+/** Headers a client may get wrong or forge: request ids, the relay guard, content types, ranges. */
+const printable = (max: number) => fc.stringMatching(new RegExp(`^[\\x20-\\x7e]{0,${max}}$`));
+const hostileHeaders: fc.Arbitrary<Record<string, string>> = fc
+  .record(
+    {
+      'x-request-id': fc.oneof(printable(100), fc.constant('a'.repeat(65)), fc.constant('ok-id_1.2:3')),
+      'x-dfs-forwarded-by': fc.constant('1'),
+      'x-forwarded-for': printable(40),
+      'content-type': fc.oneof(printable(40), fc.constantFrom('application/json', 'application/octet-stream', 'multipart/form-data; boundary=x')),
+      range: fc.constantFrom('bytes=0-0', 'bytes=-1', 'bytes=99999999999-', 'junk'),
+    },
+    { requiredKeys: [] },
+  );
+
 t.test('hostile input leaves every node up, nothing leaked, the namespace and block store unchanged', async (t) => {
   const cluster = await TestCluster.start({ datanodes: 3, replication: 2, blockSize: BLOCK, datanodeArgs: () => ['--idle-timeout', String(IDLE_TIMEOUT_S)], namenodeArgs: ['--idle-timeout', String(IDLE_TIMEOUT_S)] });
   const client = new DfsClient({ namenodes: [cluster.namenode.url], user: SUPERUSER });
@@ -119,14 +133,14 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
       t,
       'webhdfs-namenode',
       150,
-      fc.asyncProperty(cases, async (c: WebHdfsCase) => {
+      fc.asyncProperty(cases, hostileHeaders, async (c: WebHdfsCase, headers: Record<string, string>) => {
         const url = webhdfsUrl(nn, c);
-        const answer = await httpCall(nn, c.method, target(url), { body: c.method === 'PUT' || c.method === 'POST' ? 'ignored body' : undefined });
+        const answer = await httpCall(nn, c.method, target(url), { headers, body: c.method === 'PUT' || c.method === 'POST' ? 'ignored body' : undefined });
         if (mustBeRefused(c)) expectRefusal(answer, c.method, `${c.method} ${url.slice(0, 300)}`);
         else expectNoServerError(answer, c.method, `${c.method} ${url.slice(0, 300)}`);
       }),
       // Found by this property: a malformed escape got fastify's own 400 body, not a RemoteException.
-      [[{ method: 'GET', path: { url: '/_%', text: '/_\u0000', invalid: true, invalidForCli: true }, params: [{ name: 'op', value: 'NOSUCHOP', bad: false }] }]],
+      [[{ method: 'GET', path: { url: '/_%', text: '/_\u0000', invalid: true, invalidForCli: true }, params: [{ name: 'op', value: 'NOSUCHOP', bad: false }] }, {}]],
     );
   });
 
@@ -152,7 +166,7 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
 
   await t.test('WebHDFS on a datanode (the redirect target)', async (t) => {
     const nnAddress = new URL(nn).host;
-    const rpcAddress = fc.oneof(fc.constant(nnAddress), fc.constant(undefined), fc.constantFrom('a/b', 'has space', '%00'));
+    const rpcAddress = fc.oneof(fc.constant(nnAddress), fc.constant(undefined), fc.constantFrom('a/b', 'has space', '%00', '\u0000', 'host:99999', '[zz]:1'));
     const cases = fc
       .tuple(webhdfsCase(existing), badParam, rpcAddress, fc.nat({ max: dns.length - 1 }))
       .map(([c, bad, address, dn]) => {
@@ -169,6 +183,11 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
         if (mustBeRefused(c)) expectRefusal(answer, c.method, `${c.method} ${url.slice(0, 300)}`);
         else expectNoServerError(answer, c.method, `${c.method} ${url.slice(0, 300)}`);
       }),
+      // Found by this property (seed 777): a namenoderpcaddress that is no host:port made the datanode answer 500 "Invalid URL".
+      [
+        [{ c: { method: 'GET', path: { url: '/', text: '/', invalid: false, invalidForCli: false }, params: [{ name: 'op', value: 'OPEN', bad: false }, { name: 'namenoderpcaddress', value: '%00', bad: true }] }, dn: 0 }],
+        [{ c: { method: 'GET', path: { url: '/data/small.txt', text: '/data/small.txt', invalid: false, invalidForCli: false }, params: [{ name: 'op', value: 'GETFILECHECKSUM', bad: false }, { name: 'namenoderpcaddress', value: 'host:99999', bad: true }] }, dn: 1 }],
+      ],
     );
   });
 
@@ -315,6 +334,27 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
     }
   });
 
+  await t.test('an upload refused half-way closes its connection instead of stalling the next request on it', async (t) => {
+    // Found by the block-upload property (seed 777, case 443, only after earlier cases): a keep-alive
+    // socket whose upload was refused at its first frame kept the unread rest of the body, and the
+    // next request sent on it was never answered (until the 72 s keep-alive timeout).
+    const data = Buffer.alloc(CHECKSUM_CHUNK, 9);
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(data.length, 0);
+    header.writeUInt32BE((crc32c(data) ^ 1) >>> 0, 4);
+    const body = Buffer.concat([header, data, ...Array.from({ length: 3 }, () => Buffer.concat([header, data]))]);
+    for (const dn of [dns[0], nn]) {
+      const path = dn === nn ? '/webhdfs/v1/fuzz-refused?op=NOSUCHOP' : `/dfs/v1/blocks/${2 ** 43}?genStamp=5`;
+      const answer = await rawExchange(
+        dn,
+        [requestHead('PUT', path, dn, { 'content-type': 'application/octet-stream', 'content-length': body.length }), body, requestHead('GET', '/metrics', dn, { connection: 'close' })],
+        { after: 'keep', pieceDelayMs: 200, deadlineMs: 20_000 },
+      );
+      t.match(answer.text, /^HTTP\/1\.1 400/, `${dn}${path.split('?')[0]}: the refused upload is answered 400`);
+      t.ok(answer.closedByServer && /HTTP\/1\.1 (400[^]*connection: close|[^]*HTTP\/1\.1 200)/i.test(answer.text), `the connection is closed at once, or the next request on it answered (after ${answer.elapsedMs} ms)`);
+    }
+  });
+
   await t.test('stalled and truncated uploads time out or are dropped, leaving no replica or file', async (t) => {
     const dn = dns[1];
     const frameData = Buffer.alloc(CHUNK_PART, 5);
@@ -397,5 +437,6 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
   });
 });
 
+const CHECKSUM_CHUNK = 64 * 1024;
 /** A data frame of less than a chunk (the last frame of a block). */
 const CHUNK_PART = 1000;

@@ -115,7 +115,7 @@ const BAD_VALUES: Record<string, string[]> = {
   'user.name': ['bad user', '0day', 'a/b', 'x:y', '-dash'],
   doas: ['bad user'],
   destination: ['relative/path', 'x'],
-  namenoderpcaddress: ['a/b', 'has space', 'q?x'],
+  namenoderpcaddress: ['a/b', 'has space', 'q?x', '%00', '\u0000', 'host:99999', '[zz]:1', 'user@host:1'],
 };
 const GOOD_VALUES: Record<string, string[]> = {
   offset: ['0', '1', '65536', '999999999'],
@@ -207,6 +207,15 @@ export interface BadUpload {
   flaw: string;
 }
 
+/** Reported by its flaw and size (and its bytes in hex only when short), not as a 200 KB buffer. */
+function describedUpload(body: Buffer, flaw: string): BadUpload {
+  return {
+    body,
+    flaw,
+    [fc.toStringMethod]: () => `{ flaw: ${flaw}, bytes: ${body.length}, head: ${body.subarray(0, 16).toString('hex')} }`,
+  } as BadUpload;
+}
+
 function frame(data: Buffer, crc = crc32c(data)): Buffer {
   const header = Buffer.alloc(FRAME_HEADER_BYTES);
   header.writeUInt32BE(data.length, 0);
@@ -235,29 +244,29 @@ export const badUpload: fc.Arbitrary<BadUpload> = fc
     switch (flaw) {
       case 'wrong-crc':
         frames[target] = frame(datas[target], crc32c(datas[target]) ^ 0x1);
-        return { body: Buffer.concat([...frames, END]), flaw };
+        return describedUpload(Buffer.concat([...frames, END]), flaw);
       case 'zero-crc':
         frames[target] = frame(datas[target], crc32c(datas[target]) === 0 ? 1 : 0);
-        return { body: Buffer.concat([...frames, END]), flaw };
+        return describedUpload(Buffer.concat([...frames, END]), flaw);
       case 'cut-frame':
-        return { body: Buffer.concat([...frames.slice(0, target), frames[target].subarray(0, Math.max(1, frames[target].length - 1 - (seed % 7)))]), flaw };
+        return describedUpload(Buffer.concat([...frames.slice(0, target), frames[target].subarray(0, Math.max(1, frames[target].length - 1 - (seed % 7)))]), flaw);
       case 'no-end-frame':
-        return { body: Buffer.concat(frames), flaw };
+        return describedUpload(Buffer.concat(frames), flaw);
       case 'trailing-bytes':
-        return { body: Buffer.concat([...frames, END, Buffer.from([seed])]), flaw };
+        return describedUpload(Buffer.concat([...frames, END, Buffer.from([seed])]), flaw);
       case 'oversized-frame': {
         const header = Buffer.alloc(FRAME_HEADER_BYTES);
         header.writeUInt32BE(CHECKSUM_CHUNK_BYTES + 1 + seed, 0);
-        return { body: Buffer.concat([...frames.slice(0, target), header, Buffer.alloc(64)]), flaw };
+        return describedUpload(Buffer.concat([...frames.slice(0, target), header, Buffer.alloc(64)]), flaw);
       }
       case 'end-crc': {
         const end = Buffer.alloc(FRAME_HEADER_BYTES);
         end.writeUInt32BE(seed, 4);
-        return { body: Buffer.concat([...frames, end]), flaw };
+        return describedUpload(Buffer.concat([...frames, end]), flaw);
       }
       case 'data-after-short':
-        return { body: Buffer.concat([frame(Buffer.alloc(1 + seed, 7)), frame(Buffer.alloc(10, 8)), END]), flaw };
+        return describedUpload(Buffer.concat([frame(Buffer.alloc(1 + seed, 7)), frame(Buffer.alloc(10, 8)), END]), flaw);
       default:
-        return { body: Buffer.alloc(1 + seed * 3, seed), flaw };
+        return describedUpload(Buffer.alloc(1 + seed * 3, seed), flaw);
     }
   });
