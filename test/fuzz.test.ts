@@ -37,7 +37,7 @@ const RUNS = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : undefined;
 const ONLY = process.env.FUZZ_PROPERTY;
 const REPLAY_PATH = process.env.FUZZ_PATH;
 /** The nodes close a connection idle this long: a stalled upload must not hold a socket forever. */
-const IDLE_TIMEOUT_S = 3;
+const IDLE_TIMEOUT_S = 5;
 const SUPERUSER = userInfo().username;
 const BLOCK = 64 * 1024;
 
