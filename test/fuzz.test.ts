@@ -16,6 +16,7 @@ import { userInfo } from 'node:os';
 import { crc32c } from '@node-rs/crc32';
 import { DfsClient } from '../client/dfs-client.js';
 import { ClientRpc } from '../shared/protocol.js';
+import { CHECKSUM_CHUNK_BYTES } from '../shared/constants.js';
 import { TestCluster, runCli, waitFor } from './helpers/processes.js';
 import {
   badParam,
@@ -40,6 +41,8 @@ const REPLAY_PATH = process.env.FUZZ_PATH;
 const IDLE_TIMEOUT_S = 5;
 const SUPERUSER = userInfo().username;
 const BLOCK = 64 * 1024;
+/** A data frame of less than a chunk (the last frame of a block). */
+const CHUNK_PART = 1000;
 
 /** Runs one property with the suite's seed; a failure names the seed, the case and the replay command. */
 async function fuzz<T>(tt: { pass: (message: string) => void; fail: (message: string) => void }, name: string, defaultRuns: number, property: fc.IAsyncPropertyWithHooks<T> | fc.IAsyncProperty<T>, examples: T[] = []): Promise<void> {
@@ -338,7 +341,7 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
     // Found by the block-upload property (seed 777, case 443, only after earlier cases): a keep-alive
     // socket whose upload was refused at its first frame kept the unread rest of the body, and the
     // next request sent on it was never answered (until the 72 s keep-alive timeout).
-    const data = Buffer.alloc(CHECKSUM_CHUNK, 9);
+    const data = Buffer.alloc(CHECKSUM_CHUNK_BYTES, 9);
     const header = Buffer.alloc(8);
     header.writeUInt32BE(data.length, 0);
     header.writeUInt32BE((crc32c(data) ^ 1) >>> 0, 4);
@@ -436,7 +439,3 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
     t.pass('nodes alive, no leaked descriptors or temporary replicas, same namespace and block store');
   });
 });
-
-const CHECKSUM_CHUNK = 64 * 1024;
-/** A data frame of less than a chunk (the last frame of a block). */
-const CHUNK_PART = 1000;
