@@ -540,6 +540,11 @@ export class DfsWriteStream extends Writable {
     else callback(error);
   }
 
+  /** The id of the file this stream created (undefined until `create` succeeded). */
+  get fileId(): number | undefined {
+    return this.status?.fileId;
+  }
+
   /** The block being written, for diagnostics. */
   get currentBlock(): LocatedBlock | null {
     return this.current;

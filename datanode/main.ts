@@ -29,6 +29,8 @@ export interface DatanodeOptions {
   /** Block scanner: bytes verified per second at most, and how often each replica is re-verified. */
   scanRateBytesPerSecond?: number;
   scanPeriodMs?: number;
+  /** Close a connection idle this long (a stalled upload or reader); default DATANODE_IDLE_TIMEOUT_MS_DEFAULT. */
+  idleTimeoutMs?: number;
   logger?: Logger;             // from shared/logger.ts
 }
 
@@ -98,7 +100,7 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     }
   };
 
-  const app = await buildDatanodeServer(ctx);
+  const app = await buildDatanodeServer(ctx, { idleTimeoutMs: options.idleTimeoutMs });
   await app.listen({ host, port: options.port });
   const address = app.server.address();
   assert(address !== null && typeof address === 'object', 'server has no TCP address');

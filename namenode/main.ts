@@ -70,6 +70,8 @@ export interface NamenodeOptions {
   orphanBlockGraceMs?: number;
   /** Write the audit log, <dataDir>/audit.log (default true; --no-audit turns it off). */
   audit?: boolean;
+  /** Close a connection idle this long (a stalled request body); default NAMENODE_IDLE_TIMEOUT_MS_DEFAULT. */
+  idleTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -162,7 +164,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     Math.min(LEASE_MONITOR_INTERVAL_MS, namesystem.leases.limits.hardLimitMs / 2),
   );
   const audit = options.audit === false ? undefined : new AuditLog(options.dataDir, store, metrics.onAudit);
-  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit });
+  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit, idleTimeoutMs: options.idleTimeoutMs });
   await app.listen({ host, port });
   logger.info({ url, id, dataDir: options.dataDir, peers, appliedIndex: stateMachine.appliedIndex }, 'namenode started');
 

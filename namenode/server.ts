@@ -3,7 +3,7 @@
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { installErrorHandlers } from '../shared/http.js';
+import { answerFrameworkError, closeConnectionsWithUnreadBodies, installErrorHandlers } from '../shared/http.js';
 import { metricsRoutes } from '../shared/metrics.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
 import { installNamenodeMetrics, type NamenodeMetrics } from './metrics.js';
@@ -37,11 +37,28 @@ export interface NamenodeServerOptions {
   metrics?: NamenodeMetrics;
   /** The audit log (none with --no-audit). */
   audit?: AuditLog;
+  /** Close a connection idle this long. */
+  idleTimeoutMs?: number;
 }
 
+/**
+ * A connection that moves no byte for this long is closed, so a client trickling a request body
+ * and going silent cannot hold a socket (and up to RPC_BODY_BYTES_MAX of buffered JSON) forever.
+ * Far longer than any request waits in silence (a relayed write, a read barrier, hashing an image).
+ */
+export const NAMENODE_IDLE_TIMEOUT_MS_DEFAULT = 150_000;
+
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }), ...requestIdServerOptions });
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: RPC_BODY_BYTES_MAX,
+    logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: options.idleTimeoutMs ?? NAMENODE_IDLE_TIMEOUT_MS_DEFAULT,
+    frameworkErrors: answerFrameworkError,
+    ...requestIdServerOptions,
+  });
   installErrorHandlers(app);
+  closeConnectionsWithUnreadBodies(app);
   scopeRequests(app);
   if (options.metrics) {
     installNamenodeMetrics(app, options.metrics, options.namesystem, options.raft, options.heartbeatIntervalMs);

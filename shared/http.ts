@@ -1,7 +1,7 @@
 // HTTP plumbing shared by every server and client: mapping errors to Hadoop's RemoteException on the
 // way out and back into DfsError on the way in, and a JSON RPC call over undici.
 
-import type { FastifyInstance, FastifyError } from 'fastify';
+import type { FastifyInstance, FastifyError, FastifyReply } from 'fastify';
 import { request, type Dispatcher } from 'undici';
 import { z, ZodError } from 'zod';
 import { DfsError } from './errors.js';
@@ -23,6 +23,27 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     const error = new DfsError('UnsupportedOperation', `No such endpoint: ${req.method} ${req.url.split('?')[0]}`);
     void reply.code(404).type('application/json').send(error.toRemoteException());
+  });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised before any route runs (a malformed percent-escape
+ * in the URL, an over-long path parameter) are answered as RemoteExceptions too, not fastify's own body.
+ */
+export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  void reply.code(status).type('application/json').send(new DfsError('IllegalArgument', error.message, { code: error.code }).toRemoteException());
+}
+
+/**
+ * An answer sent when a request body was read only in part (an upload refused half-way) closes the
+ * connection: the unread rest would otherwise block the next request a keep-alive client sends on
+ * it, unanswered until the keep-alive timeout. (A body never read at all Node discards itself.)
+ */
+export function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.raw.readableDidRead && !request.raw.complete) void reply.header('connection', 'close');
+    return payload;
   });
 }
 

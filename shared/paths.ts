@@ -21,6 +21,8 @@ export function pathComponents(path: string): string[] {
   return parts;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function checkComponent(path: string, part: string): void {
   if (part === '') throw invalid(path, 'empty path component');
   if (part === '.' || part === '..') throw invalid(path, `'${part}' component`);
@@ -28,6 +30,8 @@ function checkComponent(path: string, part: string): void {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(part)) throw invalid(path, 'control character in a path component');
   if (part.includes('\ufffd')) throw invalid(path, 'invalid UTF-8 in a path component');
+  // A lone surrogate has no UTF-8 form: stored, it would turn into U+FFFD, a name no one could address.
+  if (LONE_SURROGATE.test(part)) throw invalid(path, 'invalid Unicode (a lone surrogate) in a path component');
   if (Buffer.byteLength(part) > PATH_COMPONENT_BYTES_MAX) {
     throw invalid(path, `component longer than ${PATH_COMPONENT_BYTES_MAX} bytes`);
   }

@@ -93,7 +93,11 @@ const PARAMS = {
   startafter: z.string(),
   snapshotname: z.string().max(255),
   oldsnapshotname: z.string().max(255),
-  namenoderpcaddress: z.string().regex(/^[^/?#\s]+$/, 'host:port expected'),
+  // A host name, IPv4 or [IPv6] address and an optional port: the datanode builds a URL from it.
+  namenoderpcaddress: z
+    .string()
+    .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/, 'host:port expected')
+    .refine((v) => URL.canParse(`http://${v}`), 'host:port expected'),
 } as const;
 type Params = typeof PARAMS;
 export type WebHdfsParams = { [K in keyof Params]?: z.output<Params[K]> };

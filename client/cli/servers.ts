@@ -90,6 +90,7 @@ export function registerServerCommands(program: Command): void {
     .option('--no-audit', 'do not write the audit log (<data>/audit.log)')
     .option('--restore <image>', 'found a new group from a namespace image (dfs dfsadmin -fetchImage); the data folder must be empty')
     .option('--orphan-block-grace <seconds>', 'keep replicas a restored namespace does not know this long before deleting them (default 86400)', seconds)
+    .option('--idle-timeout <seconds>', 'close a connection that moved no byte this long, e.g. a stalled request body (default 150)', seconds)
     .action(async (opts) => {
       const namenode = await startNamenode({
         host: opts.host,
@@ -113,6 +114,7 @@ export function registerServerCommands(program: Command): void {
         audit: opts.audit,
         restoreImage: opts.restore ? resolve(opts.restore) : undefined,
         orphanBlockGraceMs: opts.orphanBlockGrace,
+        idleTimeoutMs: opts.idleTimeout,
       });
       closeOnSignals(() => namenode.close());
     });
@@ -131,6 +133,7 @@ export function registerServerCommands(program: Command): void {
     .option('--rack <label>', 'rack label for rack-aware placement', '/default-rack')
     .option('--scan-rate <bytes>', 'block scanner: bytes verified per second at most (e.g. 1m)', byteSize)
     .option('--scan-period <seconds>', 'block scanner: re-verify each replica this often (default 3 weeks)', seconds)
+    .option('--idle-timeout <seconds>', 'close a connection that moved no byte this long, e.g. a stalled upload (default 150)', seconds)
     .action(async (opts) => {
       const datanode = await startDatanode({
         host: opts.host,
@@ -144,6 +147,7 @@ export function registerServerCommands(program: Command): void {
         rack: opts.rack,
         scanRateBytesPerSecond: opts.scanRate,
         scanPeriodMs: opts.scanPeriod,
+        idleTimeoutMs: opts.idleTimeout,
       });
       closeOnSignals(() => datanode.close());
     });

@@ -5,6 +5,7 @@
 // Also used in-process by a namenode running in proxy mode.
 
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DfsClient } from '../../client/dfs-client.js';
@@ -47,7 +48,11 @@ export class ClientPool {
   }
 }
 
-/** CREATE, step 2: the body becomes the file, block after block, with backpressure end to end. */
+/**
+ * CREATE, step 2: the body becomes the file, block after block, with backpressure end to end. A
+ * body that fails (the client went away, stalled, or sent less than it announced) leaves no file:
+ * the partial one is deleted rather than left under construction for lease recovery to close.
+ */
 export async function createFile(client: DfsClient, path: string, params: WebHdfsParams, body: Readable): Promise<void> {
   const stream = client.createWriteStream(path, {
     overwrite: params.overwrite ?? false,
@@ -55,7 +60,21 @@ export async function createFile(client: DfsClient, path: string, params: WebHdf
     replication: params.replication,
     permission: params.permission,
   });
-  await pipeline(body, stream);
+  try {
+    await pipeline(body, stream);
+  } catch (error) {
+    // A body that fails while `create` is still in flight: the stream closes only once it returned.
+    if (!stream.closed) await once(stream, 'close').catch(() => undefined);
+    await deletePartialFile(client, path, stream.fileId).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Deletes the file a failed CREATE made, only while it is still that file and still being written. */
+async function deletePartialFile(client: DfsClient, path: string, fileId: number | undefined): Promise<void> {
+  if (fileId === undefined) return;
+  const { status } = await client.rpc.call('getFileInfo', { path });
+  if (status?.fileId === fileId && status.underConstruction) await client.rpc.call('delete', { path, recursive: false });
 }
 
 /** APPEND, step 2. */

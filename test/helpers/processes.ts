@@ -125,6 +125,8 @@ export interface TestClusterOptions {
   staleAfterSeconds?: number;
   /** Extra flags for datanode i (1-based), e.g. a capacity cap or a second data folder. */
   datanodeArgs?: (index: number) => string[];
+  /** Extra flags for the namenode. */
+  namenodeArgs?: string[];
 }
 
 export class TestCluster {
@@ -153,6 +155,7 @@ export class TestCluster {
       '--heartbeat-interval', String(o.heartbeatIntervalSeconds ?? 0.5),
       ...(o.deadAfterSeconds ? ['--dead-after', String(o.deadAfterSeconds)] : []),
       ...(o.staleAfterSeconds ? ['--stale-after', String(o.staleAfterSeconds)] : []),
+      ...(o.namenodeArgs ?? []),
     ]);
     await this.namenode.start();
     for (let i = 1; i <= (o.datanodes ?? 3); i++) this.datanodes.push(this.newDatanode(i));
