@@ -26,6 +26,7 @@ import { LeaseManager, leaseLimitsDefault, type LeaseLimits } from './lease-mana
 import { EXECUTE, PermissionChecker, READ, WRITE } from './namespace/permissions.js';
 import { readBlockRange } from '../client/blocks/block-reader.js';
 import { BlockPipelineWriter } from '../client/blocks/block-writer.js';
+import { testOnlyBug } from '../shared/test-only-bug.js';
 
 export interface NamesystemConfig {
   clusterId: string;
@@ -183,7 +184,8 @@ export class Namesystem {
   }
 
   private async readBarrier(request: { consistency?: 'linearizable' | 'stale' }): Promise<void> {
-    if (request.consistency !== 'stale') await this.log.readBarrier();
+    // TEST ONLY (shared/test-only-bug.ts): the planted stale-read bug skips the barrier.
+    if (request.consistency !== 'stale' && testOnlyBug !== 'stale-read') await this.log.readBarrier();
   }
 
   private requireExisting(path: string): InodeRow {
