@@ -23,6 +23,8 @@ export interface CampaignOptions {
   /** Pause between faults, ms. */
   faultGapMs?: [number, number];
   testOnlyBug?: string;
+  /** Appends in the workload (default true). */
+  appends?: boolean;
   log?: (line: string) => void;
   /** Keep the nodes' folders (and logs) after the run, for a post-mortem. */
   keepData?: boolean;
@@ -60,7 +62,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     clients.push(admin);
     for (const dir of DIRS) await waitFor(`mkdir ${dir}`, () => admin.mkdir(dir, { recursive: true }).then(() => true), 30_000);
 
-    const workload = new Workload({ blockSizeBytes, prng: prng.fork(), history, anomalies });
+    const workload = new Workload({ blockSizeBytes, prng: prng.fork(), history, anomalies, appends: options.appends });
     const writers = Array.from({ length: options.writers ?? 4 }, (_, i) => ({ name: `w${i + 1}`, client: cluster.client() }));
     const readers = cluster.namenodeUrls.map((url, i) => ({ name: `r${i + 1}@nn${i + 1}`, client: cluster.client([url]) }));
     clients.push(...writers.map((w) => w.client), ...readers.map((r) => r.client));

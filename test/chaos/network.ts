@@ -65,16 +65,20 @@ function sweepLeftovers(): void {
   };
   const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((line) => line.split(' ')[0]);
   for (const ns of namespaces) {
-    const match = /^dfsc-(\d+)-/.exec(ns);
+    const match = /^dfsc-(\d+)x/.exec(ns);
     if (match && !alive(Number(match[1]))) ip(['netns', 'del', ns]);
   }
   const links = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' });
-  for (const match of links.matchAll(/^\d+: dcb(\d+)[:@]/gm)) if (!alive(Number(match[1]))) ip(['link', 'del', `dcb${match[1]}`]);
+  for (const match of links.matchAll(/^\d+: (dcb(\d+)x\d+)[:@]/gm)) if (!alive(Number(match[2]))) ip(['link', 'del', match[1]]);
 }
+
+/** Networks built by this process so far: several may run side by side (names stay distinct). */
+let netnsInstances = 0;
 
 export class NetnsNetwork implements ChaosNetwork {
   readonly mode = 'netns';
-  private readonly bridge = `dcb${process.pid}`;
+  private readonly tag = `${process.pid}x${netnsInstances++}`;
+  private readonly bridge = `dcb${this.tag}`;
   private readonly subnet: string;
   private readonly addresses = new Map<string, string>();
   private readonly routes = new Set<string>();
@@ -100,7 +104,7 @@ export class NetnsNetwork implements ChaosNetwork {
   }
 
   private namespace(node: string): string {
-    return `dfsc-${process.pid}-${node}`;
+    return `dfsc-${this.tag}-${node}`;
   }
 
   private build(): void {
@@ -109,8 +113,8 @@ export class NetnsNetwork implements ChaosNetwork {
     ip(['link', 'set', this.bridge, 'up']);
     this.nodes.forEach((node, i) => {
       const ns = this.namespace(node);
-      const hostSide = `dcv${process.pid}n${i}`;
-      const nsSide = `dcp${process.pid}n${i}`;
+      const hostSide = `dcv${this.tag}n${i}`;
+      const nsSide = `dcp${this.tag}n${i}`;
       const address = `${this.subnet}.${10 + i}`;
       ip(['netns', 'add', ns]);
       this.created.push(ns);

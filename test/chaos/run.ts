@@ -1,4 +1,5 @@
-// `npm run chaos -- --duration 10m --seed S [--json file] [--mode netns|proxy] [--keep-data]`:
+// `npm run chaos -- --duration 10m --seed S [--json file] [--mode netns|proxy] [--faults k1,k2]
+// [--no-appends] [--keep-data]`:
 // one chaos campaign against a real cluster; prints operations, faults by kind, anomalies, the
 // isolation mode and the command that replays it, and exits 1 when it finds an anomaly.
 // `--test-only-bug stale-read` plants a bug in the namenodes (shared/test-only-bug.ts) to watch
@@ -26,6 +27,7 @@ const Options = z.object({
   faults: z.string().optional().transform((value) => value?.split(',')).pipe(z.array(z.enum(FAULT_KINDS)).optional()),
   'test-only-bug': z.string().optional(),
   'keep-data': z.boolean().default(false),
+  'no-appends': z.boolean().default(false),
   quiet: z.boolean().default(false),
 });
 
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, mode: { type: 'string' },
-      faults: { type: 'string' }, 'test-only-bug': { type: 'string' }, 'keep-data': { type: 'boolean' }, quiet: { type: 'boolean' },
+      faults: { type: 'string' }, 'test-only-bug': { type: 'string' }, 'keep-data': { type: 'boolean' }, 'no-appends': { type: 'boolean' }, quiet: { type: 'boolean' },
     },
     strict: true,
   });
@@ -66,12 +68,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
   const result = await runCampaign({
-    seed: o.seed, durationMs: o.duration, mode: o.mode, faultKinds: o.faults, testOnlyBug: o['test-only-bug'], keepData: o['keep-data'], log,
+    seed: o.seed, durationMs: o.duration, mode: o.mode, faultKinds: o.faults, testOnlyBug: o['test-only-bug'], keepData: o['keep-data'], appends: !o['no-appends'], log,
   });
   const replay = [
     `npm run chaos -- --duration ${values.duration ?? '60s'} --seed ${o.seed} --mode ${result.mode}`,
     ...(values.faults ? [`--faults ${values.faults}`] : []),
     ...(o['test-only-bug'] ? [`--test-only-bug ${o['test-only-bug']}`] : []),
+    ...(o['no-appends'] ? ['--no-appends'] : []),
   ].join(' ');
   console.log(summary(result, replay));
   if (o.json) {

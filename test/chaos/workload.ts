@@ -24,6 +24,8 @@ export interface WorkloadOptions {
   prng: Prng;
   history: History;
   anomalies: Anomaly[];
+  /** Appends in the mix (true unless told otherwise). */
+  appends?: boolean;
 }
 
 export const errorKind = (error: unknown): string => (isDfsError(error) ? error.kind : (error as Error).message.slice(0, 100));
@@ -46,7 +48,7 @@ export class Workload {
   start(writers: Array<{ name: string; client: DfsClient }>, readers: Array<{ name: string; client: DfsClient }>): void {
     const writerOps: Picker = [
       [25, (c, p, r) => this.publish(c, p, r)],
-      [15, (c, p, r) => this.append(c, p, r)],
+      [this.options.appends === false ? 0 : 15, (c, p, r) => this.append(c, p, r)],
       [10, (c, p, r) => this.remove(c, p, r)],
       [12, (c, p, r) => this.rename(c, p, r)],
       [15, (c, p, r) => this.read(c, p, r.pick(DIRS), r.pick(FILE_NAMES))],
