@@ -350,10 +350,13 @@ export class Namesystem {
     const last = blocks[blocks.length - 1];
     let lastBlock: ExtendedBlock | null | undefined;
     if (last) {
+      // Never below what the namespace committed (a reopened block's replay may have been cut
+      // short), nor under a stamp older than the namespace's.
       const replicas = this.datanodes
         .locations(toExtendedBlock(last))
         .map((node) => node.replicas.get(last.id))
-        .filter((replica) => replica !== undefined);
+        .filter((replica) => replica !== undefined)
+        .filter((replica) => replica.numBytes >= last.num_bytes && replica.genStamp >= last.gen_stamp);
       lastBlock = replicas.length === 0 ? null : {
         blockId: last.id,
         genStamp: Math.max(...replicas.map((r) => r.genStamp)),

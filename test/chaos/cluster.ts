@@ -27,11 +27,17 @@ export const LEASE_HARD_LIMIT_S = 10;
 export class ChaosCluster {
   namenodes: NodeProcess[] = [];
   datanodes: NodeProcess[] = [];
+  /** On an abrupt exit (Ctrl-C, a crash of the harness) no node may outlive the harness. */
+  private readonly onExit = () => {
+    for (const node of this.nodes) if (node.running) node.child!.kill('SIGKILL');
+  };
 
   private constructor(
     readonly options: ChaosClusterOptions,
     readonly network: ChaosNetwork,
-  ) {}
+  ) {
+    process.once('exit', this.onExit);
+  }
 
   static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
     const nn = Array.from({ length: options.namenodes ?? 3 }, (_, i) => `nn${i + 1}`);
@@ -158,5 +164,6 @@ export class ChaosCluster {
     for (const node of this.nodes) if (node.child && node.running) node.child.kill('SIGCONT');
     await Promise.all(this.nodes.map((node) => node.stop('SIGKILL')));
     await this.network.close();
+    process.off('exit', this.onExit);
   }
 }
