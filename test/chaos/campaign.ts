@@ -51,6 +51,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const blockSizeBytes = options.blockSizeBytes ?? BLOCK_SIZE_BYTES_DEFAULT;
   const root = temporaryDirectory('chaos');
   const prng = new Prng(options.seed);
+  const removeRoot = () => rmSync(root, { recursive: true, force: true });
   const cluster = await ChaosCluster.start({ root, mode: options.mode, blockSizeBytes, datanodes: options.datanodes ?? 4, testOnlyBug: options.testOnlyBug });
   log(`cluster up (${cluster.network.mode} mode): namenodes ${cluster.namenodeUrls.join(' ')}`);
   const clients = [];
@@ -67,6 +68,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const readers = cluster.namenodeUrls.map((url, i) => ({ name: `r${i + 1}@nn${i + 1}`, client: cluster.client([url]) }));
     clients.push(...writers.map((w) => w.client), ...readers.map((r) => r.client));
     nemesis = new Nemesis(cluster, prng.fork(), { kinds: options.faultKinds ?? FAULT_KINDS, gapMs: options.faultGapMs ?? [500, 2_500], log });
+    // Registered after the nemesis's and the cluster's exit handlers: runs once nodes and mounts are gone.
+    if (!options.keepData) process.once('exit', removeRoot);
     workload.start(writers, readers);
     nemesis.start();
     await new Promise((r) => setTimeout(r, options.durationMs));
@@ -103,7 +106,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     await nemesis?.stop();
     await Promise.all(clients.map((c) => c.close()));
     await cluster.stop();
-    if (!options.keepData) rmSync(root, { recursive: true, force: true });
+    process.off('exit', removeRoot);
+    if (!options.keepData) removeRoot();
   }
 }
 

@@ -34,7 +34,7 @@ const Options = z.object({
 function summary(result: CampaignResult, replay: string): string {
   const lines = [
     `chaos campaign: seed ${result.seed}, mode ${result.mode}, ${(result.wallMs / 1000).toFixed(0)} s`,
-    `operations: ${result.ops.total} (ok ${result.ops.ok}, failed ${result.ops.fail}, unknown ${result.ops.unknown})`,
+    `operations: ${result.ops.total} (ok ${result.ops.ok}, refused ${result.ops.fail} (e.g. no such file), unknown outcome ${result.ops.unknown})`,
     `faults: ${Object.entries(result.faults).map(([kind, n]) => `${kind} ${n}`).join(', ') || 'none'}`,
     `linearizability: ${result.partitions.map((p) => `${p.dir} ${p.ops} ops ${p.result}`).join('; ')}`,
     `anomalies: ${result.anomalies.length}`,
