@@ -44,7 +44,7 @@ t.test('the proxy stalls exactly the cut direction between two nodes, and heals'
 
 // Both campaigns run side by side (their own namespaces or proxies) to keep the file short.
 const cleanLog: string[] = [];
-const clean = runCampaign({ seed: 20261123, durationMs: 45_000, mode: 'auto', log: (line) => cleanLog.push(line) });
+const clean = runCampaign({ seed: 20261123, durationMs: 40_000, mode: 'auto', log: (line) => cleanLog.push(line) });
 const plantedLog: string[] = [];
 const planted = runCampaign({
   seed: 7,
