@@ -80,7 +80,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     await cluster.waitForHealthy(120_000);
     log(`healed; ${history.ops.length} operations; waiting for lease recovery`);
 
-    await waitForLeaseRecovery(admin, anomalies);
+    await waitForLeaseRecovery(admin, anomalies, log);
     log('final reads');
     for (const dir of DIRS) {
       await workload.list(admin, 'final', dir);
@@ -114,14 +114,18 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
 type Client = ReturnType<ChaosCluster['client']>;
 
 /** Files under construction once healed must be closed by lease recovery before the deadline. */
-async function waitForLeaseRecovery(client: Client, anomalies: Anomaly[]): Promise<void> {
+async function waitForLeaseRecovery(client: Client, anomalies: Anomaly[], log: (line: string) => void): Promise<void> {
   const open = async () => {
     const paths: string[] = [];
     for (const dir of DIRS) for await (const entry of client.list(dir)) if (entry.underConstruction) paths.push(entry.path);
     return paths;
   };
+  const started = Date.now();
+  const before = await open();
+  log(`${before.length} file(s) under construction after healing${before.length ? `: ${before.join(', ')}` : ''}`);
   try {
     await waitFor('lease recovery to close every file', async () => (await open()).length === 0, RECOVERY_DEADLINE_MS, 500);
+    if (before.length > 0) log(`lease recovery closed them in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch {
     const left = await open().catch(() => ['(cannot list)']);
     anomalies.push({ kind: 'under-construction', message: `still under construction ${RECOVERY_DEADLINE_MS / 1000} s after healing: ${left.join(', ')}`, window: [] });
