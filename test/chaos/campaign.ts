@@ -52,7 +52,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const root = temporaryDirectory('chaos');
   const prng = new Prng(options.seed);
   const removeRoot = () => rmSync(root, { recursive: true, force: true });
-  const cluster = await ChaosCluster.start({ root, mode: options.mode, blockSizeBytes, datanodes: options.datanodes ?? 4, testOnlyBug: options.testOnlyBug });
+  const cluster = await ChaosCluster.start({ root, mode: options.mode, blockSizeBytes, datanodes: options.datanodes ?? 4, testOnlyBug: options.testOnlyBug }).catch((error: unknown) => {
+    removeRoot();
+    throw error;
+  });
   log(`cluster up (${cluster.network.mode} mode): namenodes ${cluster.namenodeUrls.join(' ')}`);
   const clients = [];
   const anomalies: Anomaly[] = [];
