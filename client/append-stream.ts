@@ -69,7 +69,8 @@ export class AppendStream extends Writable {
       recover: async ({ excludeNodes }) => {
         const named = this.namespaceBlock!;
         const answer = await this.rpc.call('updatePipeline', { path: this.path, clientName: this.clientName, block: named, excludeNodes });
-        this.namespaceBlock = answer.located.block;
+        // The namespace keeps a reopened block (committed bytes) as it was until it is committed.
+        if (named.numBytes === 0) this.namespaceBlock = answer.located.block;
         return answer.located;
       },
       onNodeFailed: (nodeUrl) => this.failedNodes.add(nodeUrl),

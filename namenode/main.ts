@@ -32,6 +32,7 @@ import { NamenodeMetrics } from './metrics.js';
 import { AuditLog } from './audit-log.js';
 import { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
 import { CLUSTER_SECRET_HEADER } from './raft-group/peer-transport.js';
+import { announceTestOnlyBug } from '../shared/test-only-bug.js';
 
 export interface NamenodeOptions {
   host?: string;
@@ -108,6 +109,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
   const bootstrap = wantsBootstrap && !(await anyPeerRunsGroup(peers.filter((peer) => peer !== url)));
   const id = nodeId(options.dataDir, url, bootstrap);
   const logger = earlyLogger;
+  announceTestOnlyBug(logger);
 
   const store = new NamespaceStore(join(options.dataDir, 'namespace.sqlite'));
   const stateMachine = new NamespaceStateMachine(store);

@@ -29,6 +29,7 @@ import { assertWritablePath, splitSnapshotPath } from '../shared/snapshot-paths.
 import { snapshotHeldGenStamp, snapshotsRead } from './namespace/snapshots.js';
 import { SnapshotOperations } from './snapshot-ops.js';
 import { BlockPipelineWriter } from '../client/blocks/block-writer.js';
+import { testOnlyBug } from '../shared/test-only-bug.js';
 
 export interface NamesystemConfig {
   clusterId: string;
@@ -199,7 +200,8 @@ export class Namesystem {
   }
 
   private async readBarrier(request: { consistency?: 'linearizable' | 'stale' }): Promise<void> {
-    if (request.consistency !== 'stale') await this.log.readBarrier();
+    // TEST ONLY (shared/test-only-bug.ts): the planted stale-read bug skips the barrier.
+    if (request.consistency !== 'stale' && testOnlyBug !== 'stale-read') await this.log.readBarrier();
   }
 
   private requireExisting(path: string): InodeRow {
@@ -364,10 +366,13 @@ export class Namesystem {
     const last = blocks[blocks.length - 1];
     let lastBlock: ExtendedBlock | null | undefined;
     if (last) {
+      // Never below what the namespace committed (a reopened block's replay may have been cut
+      // short), nor under a stamp older than the namespace's.
       const replicas = this.datanodes
         .locations(toExtendedBlock(last))
         .map((node) => node.replicas.get(last.id))
-        .filter((replica) => replica !== undefined);
+        .filter((replica) => replica !== undefined)
+        .filter((replica) => replica.numBytes >= last.num_bytes && replica.genStamp >= last.gen_stamp);
       lastBlock = replicas.length === 0 ? null : {
         blockId: last.id,
         genStamp: Math.max(...replicas.map((r) => r.genStamp)),

@@ -324,7 +324,8 @@ export class NamespaceStateMachine {
 
   /**
    * Restarts the file's last block under a new generation stamp: its length goes back to 0 (the
-   * client replays the block's bytes into the new pipeline) and older replicas become stale.
+   * client replays the block's bytes into the new pipeline) and older replicas become stale. A block
+   * reopened by append keeps its committed length and stamp until the append commits it.
    */
   private updatePipeline(command: CommandOf<'updatePipeline'>): { block: ExtendedBlock; offset: number } {
     const file = this.fileUnderLease(command.path, command.clientName);
@@ -345,7 +346,9 @@ export class NamespaceStateMachine {
     const stampHigh = this.store.getNumber('gen_stamp_high');
     assert(command.newGenStamp > stampHigh, `generation stamp ${command.newGenStamp} reused (high-water mark ${stampHigh})`);
     this.store.setState('gen_stamp_high', command.newGenStamp);
-    this.store.sql.updateBlock.run(0, command.newGenStamp, last.id);
+    // A block reopened by append still holds committed bytes: its replicas keep serving them to
+    // readers (and to lease recovery) until the new ones are committed; only a fresh block restarts.
+    if (last.num_bytes === 0) this.store.sql.updateBlock.run(0, command.newGenStamp, last.id);
     const offset = blocks.slice(0, -1).reduce((sum, b) => sum + b.num_bytes, 0);
     return { block: { blockId: last.id, genStamp: command.newGenStamp, numBytes: 0 }, offset };
   }

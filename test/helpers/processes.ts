@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const CLI = resolve(import.meta.dirname, '../../dist/client/cli/main.js');
+// The same from the sources (tap) and from dist/test/helpers (the compiled chaos runner).
+const REPO_ROOT = resolve(import.meta.dirname, '../..').replace(/[\\/]dist$/, '');
+export const CLI = resolve(REPO_ROOT, 'dist/client/cli/main.js');
 
 /** Polls `condition` until it returns a truthy value or the deadline passes (no fixed sleeps). */
 export async function waitFor<T>(what: string, condition: () => T | Promise<T>, timeoutMs = 20_000, intervalMs = 50): Promise<NonNullable<T>> {
@@ -63,6 +65,12 @@ export function runCli(args: string[], namenodes: string[], input?: Buffer): Pro
   });
 }
 
+/** How a node process is launched: a wrapper command (e.g. `ip netns exec <ns>`) and extra environment. */
+export interface LaunchOptions {
+  wrap?: (argv: string[]) => { command: string; args: string[] };
+  env?: NodeJS.ProcessEnv;
+}
+
 export class NodeProcess {
   child: ChildProcess | null = null;
   url = '';
@@ -75,11 +83,13 @@ export class NodeProcess {
     readonly role: 'namenode' | 'datanode',
     readonly dataDir: string,
     private readonly extraArgs: () => string[],
+    private readonly launch: LaunchOptions = {},
   ) {}
 
   async start(): Promise<void> {
-    const args = [CLI, this.role, '--port', String(this.port), '--data', this.dataDir, ...this.extraArgs()];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DFS_LOG_LEVEL: 'info' } });
+    const argv = [process.execPath, CLI, this.role, '--port', String(this.port), '--data', this.dataDir, ...this.extraArgs()];
+    const { command, args } = this.launch.wrap?.(argv) ?? { command: argv[0], args: argv.slice(1) };
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DFS_LOG_LEVEL: 'info', ...this.launch.env } });
     this.child = child;
     const started = new Promise<string>((resolveUrl, reject) => {
       const lines = createInterface({ input: child.stderr! });

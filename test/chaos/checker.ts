@@ -1,0 +1,55 @@
+// Judges a chaos run's history: linearizability per directory (linearizability.ts over model.ts),
+// and turns a violation into a printable anomaly with its smallest failing window.
+
+import { describeOp, type Op } from './history.js';
+import { searchLinearization, smallestFailingWindow, type Model, type SearchResult } from './linearizability.js';
+import { step, type DirState, emptyDir } from './model.js';
+
+export interface Anomaly {
+  kind: 'not-linearizable' | 'corrupt-content' | 'under-construction' | 'unreadable';
+  message: string;
+  /** Operations around the failure, one line each. */
+  window: string[];
+}
+
+export interface PartitionReport {
+  dir: string;
+  ops: number;
+  result: SearchResult;
+  steps: number;
+}
+
+export function dirModel(ops: readonly Op[], blockRecords: number): Model<DirState> {
+  const byId = new Map(ops.map((op) => [op.id, op]));
+  const ctx = { blockRecords, opById: (id: number) => byId.get(id)! };
+  return { init: emptyDir(), step: (state, op) => step(ctx, state, op), key: (state) => state.key };
+}
+
+export function checkLinearizability(
+  ops: readonly Op[],
+  options: { blockRecords: number; relative?: (ns: number | null) => string },
+): { anomalies: Anomaly[]; partitions: PartitionReport[] } {
+  const byDir = new Map<string, Op[]>();
+  for (const op of ops) {
+    if (!byDir.has(op.dir)) byDir.set(op.dir, []);
+    byDir.get(op.dir)!.push(op);
+  }
+  const anomalies: Anomaly[] = [];
+  const partitions: PartitionReport[] = [];
+  const makeModel = (part: readonly Op[]) => dirModel(part, options.blockRecords);
+  for (const [dir, part] of [...byDir.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const { result, steps } = searchLinearization(makeModel(part), part);
+    partitions.push({ dir, ops: part.length, result, steps });
+    if (result !== 'not-linearizable') continue;
+    const violation = smallestFailingWindow(makeModel, part);
+    const describe = (op: Op) => describeOp(op, options.relative);
+    anomalies.push({
+      kind: 'not-linearizable',
+      message: violation
+        ? `${dir}: no linearization once ${describe(violation.culprit)} completes`
+        : `${dir}: the history of ${part.length} operations is not linearizable`,
+      window: violation ? violation.window.map(describe) : [],
+    });
+  }
+  return { anomalies, partitions };
+}
