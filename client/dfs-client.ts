@@ -26,6 +26,10 @@ export interface DfsClientOptions {
   user?: string;
   /** `stale` lets any namenode answer reads without a round trip to the leader (see README). */
   consistency?: 'linearizable' | 'stale';
+  /** A bearer token (dfs dfsadmin -createToken); default DFS_TOKEN. The namenode then knows the caller as the token's user. */
+  token?: string;
+  /** Headers sent on every namenode call (a datanode or namenode acting for a user sends the cluster secret). */
+  headers?: Record<string, string>;
 }
 
 export interface WriteOptions {
@@ -74,7 +78,13 @@ export class DfsClient {
 
   constructor(options: DfsClientOptions = {}) {
     this.user = options.user ?? userInfo().username;
-    this.rpc = new NamenodeClient({ namenodes: options.namenodes ?? defaultNamenodes(), user: this.user, consistency: options.consistency });
+    const token = options.token ?? (process.env.DFS_TOKEN || undefined);
+    this.rpc = new NamenodeClient({
+      namenodes: options.namenodes ?? defaultNamenodes(),
+      user: this.user,
+      consistency: options.consistency,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers },
+    });
   }
 
   get homeDirectory(): string {

@@ -17,6 +17,8 @@ export interface NamenodeClientOptions {
   dispatcher?: Dispatcher;
   /** Total time to keep retrying a call across namenodes before giving up. */
   failoverTimeoutMs?: number;
+  /** Sent on every call (e.g. Authorization: Bearer <token>). */
+  headers?: Record<string, string>;
 }
 
 const FAILOVER_TIMEOUT_MS_DEFAULT = 60_000;
@@ -37,6 +39,7 @@ export class NamenodeClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly failoverTimeoutMs: number;
+  private readonly headers: Record<string, string>;
 
   constructor(options: NamenodeClientOptions) {
     if (options.namenodes.length === 0) throw new DfsError('IllegalArgument', 'No namenode address given');
@@ -47,6 +50,7 @@ export class NamenodeClient {
     // Every request through it (RPCs, and the block reads and writes that share it) carries a request id.
     this.dispatcher = withRequestIds(options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 }));
     this.failoverTimeoutMs = options.failoverTimeoutMs ?? FAILOVER_TIMEOUT_MS_DEFAULT;
+    this.headers = options.headers ?? {};
   }
 
   /**
@@ -68,7 +72,7 @@ export class NamenodeClient {
       ...(READ_METHODS.has(method) ? { consistency: this.consistency } : { requestId: { clientId: this.clientId, callId: this.callId++ } }),
     };
     // The operation's id (withRequestId), else one per call; retries on other namenodes keep it.
-    const headers = { [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId() };
+    const headers = { ...this.headers, [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId() };
     const deadline = Date.now() + this.failoverTimeoutMs;
     let attempt = 0;
     for (;;) {

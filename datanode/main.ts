@@ -13,6 +13,7 @@ import { Replicator } from './replicator.js';
 import { BlockScanner, SCAN_PERIOD_MS_DEFAULT, SCAN_RATE_BYTES_PER_SECOND_DEFAULT } from './block-scanner.js';
 import { nodeInfo, xceiverCount, type DatanodeContext } from './context.js';
 import { withRequestIds } from '../shared/request-id.js';
+import { BlockTokenKey } from '../shared/block-token.js';
 
 export interface DatanodeOptions {
   host?: string;               // listen address, default '127.0.0.1'
@@ -29,6 +30,8 @@ export interface DatanodeOptions {
   scanRateBytesPerSecond?: number;
   scanPeriodMs?: number;
   logger?: Logger;             // from shared/logger.ts
+  /** The cluster secret: presented to namenodes and peers, required of them and of clients' block tokens. */
+  clusterSecret?: string;
 }
 
 export interface RunningDatanode {
@@ -62,6 +65,9 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     dispatcher,
     logger,
     transfers: { reads: 0, writes: 0, replications: 0 },
+    secret: options.clusterSecret,
+    namenodeUrls: options.namenodes.map((url) => url.replace(/\/+$/, '')),
+    blockTokens: options.clusterSecret ? new BlockTokenKey(options.clusterSecret) : undefined,
   };
   const replicator = new Replicator(ctx);
   const scanner = new BlockScanner(ctx, {
@@ -114,11 +120,12 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
       blockReport: () => store.blockReport(),
       executeCommand,
     },
-    { heartbeatIntervalMs: options.heartbeatIntervalMs, blockReportIntervalMs: options.blockReportIntervalMs, dispatcher, logger },
+    { heartbeatIntervalMs: options.heartbeatIntervalMs, blockReportIntervalMs: options.blockReportIntervalMs, dispatcher, logger, secret: options.clusterSecret },
   );
   ctx.links = links;
   links.start();
   scanner.start();
+  if (!options.clusterSecret) logger.warn('no cluster secret configured: peers and block tokens are not checked (set DFS_CLUSTER_SECRET or --cluster-secret-file)');
   logger.info({ url: ctx.url, uuid: ctx.uuid, dataDirs: options.dataDirs, namenodes: options.namenodes }, 'datanode started');
 
   let closing: Promise<void> | undefined;

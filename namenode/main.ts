@@ -31,7 +31,7 @@ import { buildNamenodeServer } from './server.js';
 import { NamenodeMetrics } from './metrics.js';
 import { AuditLog } from './audit-log.js';
 import { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
-import { CLUSTER_SECRET_HEADER } from './raft-group/peer-transport.js';
+import { CLUSTER_SECRET_HEADER } from '../shared/peer-auth.js';
 
 export interface NamenodeOptions {
   host?: string;
@@ -68,6 +68,10 @@ export interface NamenodeOptions {
   restoreImage?: string;
   /** Replicas unknown to a restored namespace are deleted only after this long (and outside safe mode). */
   orphanBlockGraceMs?: number;
+  /** Refuse client requests (RPC and WebHDFS) without a valid bearer token; needs a configured cluster secret. */
+  requireToken?: boolean;
+  /** How long a block token the namenode signs stays valid (default 10 minutes). */
+  blockTokenLifetimeMs?: number;
   /** Write the audit log, <dataDir>/audit.log (default true; --no-audit turns it off). */
   audit?: boolean;
   logger?: Logger;
@@ -93,6 +97,12 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
   if (peers.length > 1 && !options.clusterSecret) {
     throw new DfsError('IllegalArgument', 'A namenode group needs a cluster secret: set DFS_CLUSTER_SECRET or --cluster-secret-file');
   }
+  if (options.requireToken && !options.clusterSecret) {
+    // Datanodes act for WebHDFS users with the secret: without a shared one they could not.
+    throw new DfsError('IllegalArgument', '--require-token needs a cluster secret shared with the datanodes: set DFS_CLUSTER_SECRET or --cluster-secret-file');
+  }
+  // A group of one without a configured secret makes one up: no peer knows it, and datanodes
+  // (which cannot know it either) are then not asked for it: security is off.
   const secret = options.clusterSecret ?? randomBytes(24).toString('hex');
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS_DEFAULT;
   mkdirSync(options.dataDir, { recursive: true });
@@ -162,7 +172,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     Math.min(LEASE_MONITOR_INTERVAL_MS, namesystem.leases.limits.hardLimitMs / 2),
   );
   const audit = options.audit === false ? undefined : new AuditLog(options.dataDir, store, metrics.onAudit);
-  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit });
+  const app = await buildNamenodeServer({ namesystem, raft, secret, secretConfigured: options.clusterSecret !== undefined, requireToken: options.requireToken, blockTokenLifetimeMs: options.blockTokenLifetimeMs, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit });
   await app.listen({ host, port });
   logger.info({ url, id, dataDir: options.dataDir, peers, appliedIndex: stateMachine.appliedIndex }, 'namenode started');
 

@@ -26,6 +26,7 @@ import { LeaseManager, leaseLimitsDefault, type LeaseLimits } from './lease-mana
 import { EXECUTE, PermissionChecker, READ, WRITE } from './namespace/permissions.js';
 import { readBlockRange } from '../client/blocks/block-reader.js';
 import { BlockPipelineWriter } from '../client/blocks/block-writer.js';
+import type { BlockTokenKey } from '../shared/block-token.js';
 
 export interface NamesystemConfig {
   clusterId: string;
@@ -76,6 +77,8 @@ export class Namesystem {
   /** Pipeline targets of blocks being written, until datanodes report them (HDFS's expected locations). */
   private readonly expectedLocations = new Map<number, DatanodeInfo[]>();
   readonly leases: LeaseManager;
+  /** Signs the block tokens of the blocks the namenode itself copies (truncate); set by the server. */
+  blockTokens: BlockTokenKey | undefined;
 
   constructor(
     readonly store: NamespaceStore,
@@ -529,9 +532,9 @@ export class Namesystem {
     const targets = chooseTargets({ replication: file.replication, candidates: this.datanodes.writable(), exclude: new Set(), random: this.random });
     if (targets.length === 0) throw new DfsError('NoDatanodes', `Cannot truncate ${path}: no datanode can take the cut block`, { path });
     const newBlock = { blockId: cut.block.blockId, genStamp: this.ids.genStamp++, numBytes: 0 };
-    const writer = BlockPipelineWriter.open({ block: newBlock, offset: cut.offset, locations: targets.map((node) => node.info) });
+    const writer = BlockPipelineWriter.open({ block: newBlock, offset: cut.offset, locations: targets.map((node) => node.info), blockToken: this.blockTokens?.sign({ blockId: newBlock.blockId, mode: 'write', user: this.config.superuser }) });
     try {
-      const source: LocatedBlock = { block: cut.block, offset: cut.offset, locations: this.locate(cut.block) };
+      const source: LocatedBlock = { block: cut.block, offset: cut.offset, locations: this.locate(cut.block), blockToken: this.blockTokens?.sign({ blockId: cut.block.blockId, mode: 'read', user: this.config.superuser }) };
       for await (const piece of readBlockRange(source, 0, keepBytes)) await writer.write(piece);
       const { block } = await writer.finish();
       await this.awaitReplica(block, path);

@@ -18,11 +18,18 @@ import { imageRoutes } from './routes/image.js';
 import { peerRoutes } from './raft-group/peer-routes.js';
 import type { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
 import { webhdfsNamenodeRoutes } from './webhdfs/routes.js';
+import { NamenodeAuth } from './security/auth.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 export interface NamenodeServerOptions {
   namesystem: Namesystem;
   raft: RaftNamespaceLog;
   secret: string;
+  /** False when the secret was generated for a group of one: datanodes cannot know it, so they are not asked for it. */
+  secretConfigured: boolean;
+  /** Refuse client calls without a valid bearer token. */
+  requireToken?: boolean;
+  blockTokenLifetimeMs?: number;
   superuser: string;
   url: string;
   namenodeId: string;
@@ -39,21 +46,25 @@ export interface NamenodeServerOptions {
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }), ...requestIdServerOptions });
   installErrorHandlers(app);
+  const auth = new NamenodeAuth({ secret: options.secret, requireToken: options.requireToken ?? false, blockTokenLifetimeMs: options.blockTokenLifetimeMs }, options.namesystem.store);
+  options.namesystem.blockTokens = auth.blockTokens;
   scopeRequests(app);
   if (options.metrics) {
     installNamenodeMetrics(app, options.metrics, options.namesystem, options.raft, options.heartbeatIntervalMs);
     await app.register(metricsRoutes(options.metrics.registry));
   }
-  await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url, audit: options.audit });
+  await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url, audit: options.audit, auth });
+  await app.register(tokenRoutes, { namesystem: options.namesystem, auth });
   await app.register(datanodeRpcRoutes, {
     namesystem: options.namesystem,
     namenodeId: options.namenodeId,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    secret: options.secretConfigured ? options.secret : undefined,
   });
   await app.register(statusRoutes, { namesystem: options.namesystem, namenodeId: options.namenodeId, startedAtMs: options.startedAtMs });
   await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url });
   await app.register(imageRoutes, { namesystem: options.namesystem });
   await app.register(peerRoutes, { raft: options.raft, secret: options.secret });
-  await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy, audit: options.audit });
+  await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy, audit: options.audit, auth });
   return app;
 }

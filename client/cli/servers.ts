@@ -74,7 +74,7 @@ export function registerServerCommands(program: Command): void {
     .option('--advertised-url <url>', 'URL peers and clients use to reach this namenode (default http://host:port)')
     .option('--peers <urls>', 'URLs of every namenode of the group, this one included, comma-separated')
     .option('--bootstrap', 'found a new group from --peers when the data folder is empty (otherwise an empty node joins the group)')
-    .option('--cluster-secret-file <file>', 'file holding the secret namenodes present to each other (or set DFS_CLUSTER_SECRET)')
+    .option('--cluster-secret-file <file>', 'file holding the cluster secret every namenode and datanode presents to its peers (or set DFS_CLUSTER_SECRET)')
     .option('--block-size <bytes>', 'default block size (e.g. 128m)', byteSize, BLOCK_SIZE_BYTES_DEFAULT)
     .option('--replication <n>', 'default replication', int, REPLICATION_DEFAULT)
     .option('--heartbeat-interval <seconds>', 'expected datanode heartbeat interval', seconds)
@@ -88,6 +88,8 @@ export function registerServerCommands(program: Command): void {
     .option('--webhdfs-proxy', 'WebHDFS: stream file data through this namenode (HttpFS style) instead of redirecting to datanodes')
     .option('--webhdfs-user <name>', 'WebHDFS: the user of requests without user.name (Hadoop\'s static user)', 'dr.who')
     .option('--no-audit', 'do not write the audit log (<data>/audit.log)')
+    .option('--require-token', 'refuse client requests without a valid bearer token (or set DFS_REQUIRE_TOKEN=1); needs a cluster secret')
+    .option('--block-token-lifetime <seconds>', 'how long the block tokens this namenode signs stay valid (default 600)', seconds)
     .option('--restore <image>', 'found a new group from a namespace image (dfs dfsadmin -fetchImage); the data folder must be empty')
     .option('--orphan-block-grace <seconds>', 'keep replicas a restored namespace does not know this long before deleting them (default 86400)', seconds)
     .action(async (opts) => {
@@ -111,6 +113,8 @@ export function registerServerCommands(program: Command): void {
         clusterId: opts.clusterId,
         webhdfsProxy: opts.webhdfsProxy, webhdfsDefaultUser: opts.webhdfsUser,
         audit: opts.audit,
+        requireToken: opts.requireToken === true || ['1', 'true'].includes(process.env.DFS_REQUIRE_TOKEN ?? ''),
+        blockTokenLifetimeMs: opts.blockTokenLifetime,
         restoreImage: opts.restore ? resolve(opts.restore) : undefined,
         orphanBlockGraceMs: opts.orphanBlockGrace,
       });
@@ -131,6 +135,7 @@ export function registerServerCommands(program: Command): void {
     .option('--rack <label>', 'rack label for rack-aware placement', '/default-rack')
     .option('--scan-rate <bytes>', 'block scanner: bytes verified per second at most (e.g. 1m)', byteSize)
     .option('--scan-period <seconds>', 'block scanner: re-verify each replica this often (default 3 weeks)', seconds)
+    .option('--cluster-secret-file <file>', 'file holding the cluster secret, presented to namenodes and peers (or set DFS_CLUSTER_SECRET)')
     .action(async (opts) => {
       const datanode = await startDatanode({
         host: opts.host,
@@ -144,6 +149,7 @@ export function registerServerCommands(program: Command): void {
         rack: opts.rack,
         scanRateBytesPerSecond: opts.scanRate,
         scanPeriodMs: opts.scanPeriod,
+        clusterSecret: readClusterSecret(opts.clusterSecretFile),
       });
       closeOnSignals(() => datanode.close());
     });

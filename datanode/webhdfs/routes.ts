@@ -4,7 +4,8 @@
 
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { DfsError } from '../../shared/errors.js';
-import { WEBHDFS_PREFIX, encodePath, parseWebHdfsRequest, prepareWebHdfsScope, type WebHdfsParams } from '../../shared/webhdfs.js';
+import { WEBHDFS_PREFIX, encodePath, parseWebHdfsRequest, prepareWebHdfsScope, redirectAccessMode, type WebHdfsParams } from '../../shared/webhdfs.js';
+import { authorizeBlockAccess } from '../block-access.js';
 import type { DatanodeContext } from '../context.js';
 import { ClientPool, appendFile, createFile, fileChecksum, openFile } from './data-ops.js';
 
@@ -13,14 +14,20 @@ export const WEBHDFS_DEFAULT_USER = 'dr.who';
 
 export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUser?: string } = {}): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    const clients = new ClientPool();
+    const clients = new ClientPool(ctx.secret);
     app.addHook('onClose', () => clients.close());
     prepareWebHdfsScope(app);
 
     const handle = async (request: FastifyRequest, reply: FastifyReply) => {
       const { op, params, path } = parseWebHdfsRequest(request);
       const namenode = namenodeUrl(params);
-      const client = clients.get(namenode, params['user.name'] ?? options.defaultUser ?? WEBHDFS_DEFAULT_USER);
+      // With a cluster secret, only the namenode's signed grant for this path and op lets a request in;
+      // its user is the one the namenode authenticated, and only a known namenode hears the secret.
+      const granted = authorizeBlockAccess(ctx, request, { path }, redirectAccessMode(op), params.blocktoken);
+      if (ctx.secret !== undefined && !ctx.namenodeUrls.includes(namenode)) {
+        throw new DfsError('AccessControl', `namenoderpcaddress ${params.namenoderpcaddress} is not a namenode of this datanode`);
+      }
+      const client = clients.get(namenode, granted ?? params['user.name'] ?? options.defaultUser ?? WEBHDFS_DEFAULT_USER);
       switch (op) {
         case 'CREATE':
           ctx.transfers.writes++;

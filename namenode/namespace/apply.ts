@@ -10,6 +10,7 @@ import { assert, unreachable } from '../../shared/assert.js';
 import { INODE_DIRECTORY, INODE_FILE, ROOT_INODE_ID } from './schema.js';
 import { NamespaceStore, toExtendedBlock, type InodeRow } from './store.js';
 import type { ApplyOutcome, CommandOf, NamespaceCommand } from './commands.js';
+import { applyCreateToken, applyRevokeToken } from './tokens.js';
 import { PermissionChecker, READ, WRITE, type AccessRequest } from './permissions.js';
 
 /** Entries whose client results are kept for de-duplicating retries (a retry older than this is rare). */
@@ -143,6 +144,10 @@ export class NamespaceStateMachine {
           this.store.sql.setTimes.run(m, m, a, a, row.id);
           return null;
         });
+      case 'createToken':
+        return applyCreateToken(this.store, command);
+      case 'revokeToken':
+        return applyRevokeToken(this.store, command);
       default:
         return unreachable(command, 'namespace command');
     }

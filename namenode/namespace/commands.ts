@@ -3,6 +3,7 @@
 // enters the log, so every namenode that applies it reaches the same state.
 
 import { z } from 'zod';
+import { CreateTokenCommand, RevokeTokenCommand } from './tokens.js';
 import { ClientName, ExtendedBlock, Permission, Replication, BlockSize, UserName, RequestId } from '../../shared/protocol.js';
 
 const Common = {
@@ -100,6 +101,8 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     cutBlock: ExtendedBlock.optional(),
     expectedGenStamp: z.number().int().positive().optional(),
   }),
+  CreateTokenCommand,
+  RevokeTokenCommand,
 ]);
 export type NamespaceCommand = z.infer<typeof NamespaceCommand>;
 export type CommandOf<Op extends NamespaceCommand['op']> = Extract<NamespaceCommand, { op: Op }>;

@@ -3,6 +3,7 @@
 // same transaction as every change so a restart never applies an entry twice or skips one.
 
 import type { Database } from 'better-sqlite3';
+import { TOKENS_DDL } from './tokens.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -62,5 +63,6 @@ export function migrate(db: Database): void {
     throw new Error(`namespace database has schema version ${version}, newer than this dfs (${SCHEMA_VERSION}); upgrade dfs`);
   }
   db.exec(DDL);
+  db.exec(TOKENS_DDL);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }

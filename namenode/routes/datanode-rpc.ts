@@ -8,10 +8,20 @@ import { parseInput } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
 import { ReplicationMonitor, replicationMonitorDefaults, type ReplicationMonitorConfig } from '../datanodes/replication-monitor.js';
 import { adminRoutes } from './admin.js';
+import { requireClusterSecret } from '../../shared/peer-auth.js';
+
+const DATANODE_RPC_PREFIX = '/rpc/v1/datanode/';
 
 export async function datanodeRpcRoutes(
   app: FastifyInstance,
-  options: { namesystem: Namesystem; namenodeId: string; heartbeatIntervalMs: number; replication?: Partial<ReplicationMonitorConfig> },
+  options: {
+    namesystem: Namesystem;
+    namenodeId: string;
+    heartbeatIntervalMs: number;
+    replication?: Partial<ReplicationMonitorConfig>;
+    /** The configured cluster secret: datanodes must present it. Unchecked when none is configured. */
+    secret?: string;
+  },
 ): Promise<void> {
   const { namesystem } = options;
   const datanodes = namesystem.datanodes;
@@ -25,6 +35,12 @@ export async function datanodeRpcRoutes(
   app.addHook('onReady', async () => monitor.start());
   app.addHook('onClose', async () => monitor.stop());
   await app.register(adminRoutes, { namesystem, monitor });
+  if (options.secret !== undefined) {
+    const check = requireClusterSecret(options.secret, 'Datanode request');
+    app.addHook('onRequest', async (request) => {
+      if (request.url.startsWith(DATANODE_RPC_PREFIX)) await check(request);
+    });
+  }
 
   app.post('/rpc/v1/datanode/register', async (request) => {
     const input = parseInput(DatanodeRpc.register.request, request.body, 'register request');

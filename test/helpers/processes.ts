@@ -3,6 +3,7 @@
 // own temporary folder, and always ended by the test's teardown.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,10 +38,10 @@ export interface CliRun {
 }
 
 /** Runs the built dfs CLI against `namenodes`; resolves with its exit code and output, never throws on failure. */
-export function runCli(args: string[], namenodes: string[], input?: Buffer): Promise<CliRun> {
+export function runCli(args: string[], namenodes: string[], input?: Buffer, env: Record<string, string | undefined> = {}): Promise<CliRun> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, DFS_NAMENODES: namenodes.join(','), DFS_LOG_LEVEL: 'warn' },
+      env: { ...process.env, DFS_NAMENODES: namenodes.join(','), DFS_LOG_LEVEL: 'warn', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const stdout: Buffer[] = [];
@@ -65,11 +66,13 @@ export class NodeProcess {
     readonly role: 'namenode' | 'datanode',
     readonly dataDir: string,
     private readonly extraArgs: () => string[],
+    /** Environment on top of this process's (e.g. the cluster secret). */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   async start(): Promise<void> {
     const args = [CLI, this.role, '--port', String(this.port), '--data', this.dataDir, ...this.extraArgs()];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DFS_LOG_LEVEL: 'info' } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DFS_LOG_LEVEL: 'info', ...this.env } });
     this.child = child;
     const started = new Promise<string>((resolveUrl, reject) => {
       const lines = createInterface({ input: child.stderr! });
@@ -113,12 +116,16 @@ export interface TestClusterOptions {
   heartbeatIntervalSeconds?: number;
   deadAfterSeconds?: number;
   staleAfterSeconds?: number;
+  /** Extra flags for the namenode. */
+  namenodeArgs?: string[];
   /** Extra flags for datanode i (1-based), e.g. a capacity cap or a second data folder. */
   datanodeArgs?: (index: number) => string[];
 }
 
 export class TestCluster {
   readonly root = temporaryDirectory('cluster');
+  /** Every node gets it, as `dfs cluster` does: peer traffic and block tokens are checked. */
+  readonly secret = randomBytes(16).toString('hex');
   namenode!: NodeProcess;
   datanodes: NodeProcess[] = [];
 
@@ -143,7 +150,8 @@ export class TestCluster {
       '--heartbeat-interval', String(o.heartbeatIntervalSeconds ?? 0.5),
       ...(o.deadAfterSeconds ? ['--dead-after', String(o.deadAfterSeconds)] : []),
       ...(o.staleAfterSeconds ? ['--stale-after', String(o.staleAfterSeconds)] : []),
-    ]);
+      ...(o.namenodeArgs ?? []),
+    ], { DFS_CLUSTER_SECRET: this.secret });
     await this.namenode.start();
     for (let i = 1; i <= (o.datanodes ?? 3); i++) this.datanodes.push(this.newDatanode(i));
     await Promise.all(this.datanodes.map((node) => node.start()));
@@ -157,7 +165,7 @@ export class TestCluster {
       '--heartbeat-interval', String(o.heartbeatIntervalSeconds ?? 0.5),
       ...(o.datanodeArgs?.(index) ?? []),
       ...extraArgs,
-    ]);
+    ], { DFS_CLUSTER_SECRET: this.secret });
   }
 
   /** Starts one more datanode (it joins the cluster; the caller waits for what it needs). */

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { DfsClient } from '../../client/dfs-client.js';
+import { peerHeaders } from '../../shared/peer-auth.js';
 import { NodeProcess, runCli, temporaryDirectory, waitFor, type CliRun } from './processes.js';
 
 export interface RaftStatusView {
@@ -126,7 +127,9 @@ export class RaftTestCluster {
   }
 
   async waitForReady(): Promise<void> {
-    const client = this.client();
+    // Vouched for with the cluster secret, so it also gets in when the namenodes require tokens.
+    const user = userInfo().username;
+    const client = new DfsClient({ namenodes: this.urls, user, headers: peerHeaders(this.secret, user) });
     try {
       await waitFor('the namespace to answer', () => client.exists('/').then(() => true), 30_000);
       await waitFor('datanodes to register', async () => {
