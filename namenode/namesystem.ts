@@ -426,7 +426,9 @@ export class Namesystem {
     const path = normalizePath(request.path);
     await this.readBarrier(request);
     const row = this.requireExisting(path);
-    this.checkRead(request, path, row.type === INODE_DIRECTORY ? READ | EXECUTE : undefined);
+    // HDFS's subAccess: the totals say something about every directory below, so each must be readable.
+    const user = this.checkAs(request);
+    if (user !== undefined) new PermissionChecker(this.store, user).check(path, { subtree: READ | EXECUTE });
     const totals = this.store.sql.contentSummary.get(row.id) as { length: number; files: number; directories: number; consumed: number };
     return {
       length: totals.length,
