@@ -7,6 +7,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { ClientRpc, LEADER_HINT_HEADER, type ReadConsistency, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
 import { DfsError, isDfsError } from '../shared/errors.js';
 import { postJson } from '../shared/http.js';
+import { agentTlsOptions } from '../shared/tls.js';
 import { REQUEST_ID_HEADER, currentRequestId, newRequestId, withRequestId, withRequestIds } from '../shared/request-id.js';
 
 export interface NamenodeClientOptions {
@@ -48,7 +49,7 @@ export class NamenodeClient {
     this.consistency = options.consistency ?? 'linearizable';
     this.ownsDispatcher = !options.dispatcher;
     // Every request through it (RPCs, and the block reads and writes that share it) carries a request id.
-    this.dispatcher = withRequestIds(options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 }));
+    this.dispatcher = withRequestIds(options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64, ...agentTlsOptions() }));
     this.failoverTimeoutMs = options.failoverTimeoutMs ?? FAILOVER_TIMEOUT_MS_DEFAULT;
     this.headers = options.headers ?? {};
   }

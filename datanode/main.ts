@@ -14,6 +14,7 @@ import { BlockScanner, SCAN_PERIOD_MS_DEFAULT, SCAN_RATE_BYTES_PER_SECOND_DEFAUL
 import { nodeInfo, xceiverCount, type DatanodeContext } from './context.js';
 import { withRequestIds } from '../shared/request-id.js';
 import { BlockTokenKey } from '../shared/block-token.js';
+import { agentTlsOptions, schemeOf, type TlsFiles } from '../shared/tls.js';
 
 export interface DatanodeOptions {
   host?: string;               // listen address, default '127.0.0.1'
@@ -32,6 +33,8 @@ export interface DatanodeOptions {
   logger?: Logger;             // from shared/logger.ts
   /** The cluster secret: presented to namenodes and peers, required of them and of clients' block tokens. */
   clusterSecret?: string;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: TlsFiles;
 }
 
 export interface RunningDatanode {
@@ -55,7 +58,7 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     logger,
   );
   // Pipeline hops and calls to the namenodes carry the id of the request they serve.
-  const dispatcher = withRequestIds(new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 }));
+  const dispatcher = withRequestIds(new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, ...agentTlsOptions() }));
   const ctx: DatanodeContext = {
     uuid: identity.uuid,
     url: '',
@@ -103,11 +106,11 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     }
   };
 
-  const app = await buildDatanodeServer(ctx);
+  const app = await buildDatanodeServer(ctx, options.tls);
   await app.listen({ host, port: options.port });
   const address = app.server.address();
   assert(address !== null && typeof address === 'object', 'server has no TCP address');
-  ctx.url = (options.advertisedUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`).replace(/\/+$/, '');
+  ctx.url = (options.advertisedUrl ?? `${schemeOf(options.tls)}://${host.includes(':') ? `[${host}]` : host}:${address.port}`).replace(/\/+$/, '');
 
   const links = new NamenodeLinks(
     options.namenodes,

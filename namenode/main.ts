@@ -32,6 +32,7 @@ import { NamenodeMetrics } from './metrics.js';
 import { AuditLog } from './audit-log.js';
 import { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
 import { CLUSTER_SECRET_HEADER } from '../shared/peer-auth.js';
+import { agentTlsOptions, schemeOf, type TlsFiles } from '../shared/tls.js';
 
 export interface NamenodeOptions {
   host?: string;
@@ -72,6 +73,8 @@ export interface NamenodeOptions {
   requireToken?: boolean;
   /** How long a block token the namenode signs stays valid (default 10 minutes). */
   blockTokenLifetimeMs?: number;
+  /** Serve HTTPS with this certificate and key (the CA to trust is set process-wide: shared/tls.ts). */
+  tls?: TlsFiles;
   /** Write the audit log, <dataDir>/audit.log (default true; --no-audit turns it off). */
   audit?: boolean;
   logger?: Logger;
@@ -91,7 +94,7 @@ const PEER_PROBE_TIMEOUT_MS = 1_000;
 export async function startNamenode(options: NamenodeOptions): Promise<RunningNamenode> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port === 0 ? await freePort(host) : (options.port ?? NAMENODE_HTTP_PORT_DEFAULT);
-  const url = (options.advertisedUrl ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const url = (options.advertisedUrl ?? `${schemeOf(options.tls)}://${host}:${port}`).replace(/\/+$/, '');
   const peers = (options.peers ?? [url]).map((peer) => peer.replace(/\/+$/, ''));
   if (!peers.includes(url)) throw new DfsError('IllegalArgument', `--peers must include this namenode's own URL ${url}`);
   if (peers.length > 1 && !options.clusterSecret) {
@@ -124,7 +127,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     deadAfterMs: options.deadAfterMs ?? DEAD_AFTER_MS_DEFAULT,
   });
   if (options.orphanBlockGraceMs !== undefined) datanodes.orphans.graceMs = options.orphanBlockGraceMs;
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32, ...agentTlsOptions() });
   const metrics = new NamenodeMetrics();
   // The Raft log starts first; the namesystem built on it is filled in before any election can end.
   const late: { namesystem?: Namesystem } = {};
@@ -172,7 +175,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     Math.min(LEASE_MONITOR_INTERVAL_MS, namesystem.leases.limits.hardLimitMs / 2),
   );
   const audit = options.audit === false ? undefined : new AuditLog(options.dataDir, store, metrics.onAudit);
-  const app = await buildNamenodeServer({ namesystem, raft, secret, secretConfigured: options.clusterSecret !== undefined, requireToken: options.requireToken, blockTokenLifetimeMs: options.blockTokenLifetimeMs, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit });
+  const app = await buildNamenodeServer({ namesystem, raft, secret, secretConfigured: options.clusterSecret !== undefined, requireToken: options.requireToken, blockTokenLifetimeMs: options.blockTokenLifetimeMs, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit, tls: options.tls });
   await app.listen({ host, port });
   logger.info({ url, id, dataDir: options.dataDir, peers, appliedIndex: stateMachine.appliedIndex }, 'namenode started');
 

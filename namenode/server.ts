@@ -4,6 +4,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandlers } from '../shared/http.js';
+import { httpsServerOptions, type TlsFiles } from '../shared/tls.js';
 import { metricsRoutes } from '../shared/metrics.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
 import { installNamenodeMetrics, type NamenodeMetrics } from './metrics.js';
@@ -27,6 +28,8 @@ export interface NamenodeServerOptions {
   secret: string;
   /** False when the secret was generated for a group of one: datanodes cannot know it, so they are not asked for it. */
   secretConfigured: boolean;
+  /** HTTPS certificate and key; plain HTTP without. */
+  tls?: TlsFiles;
   /** Refuse client calls without a valid bearer token. */
   requireToken?: boolean;
   blockTokenLifetimeMs?: number;
@@ -44,7 +47,14 @@ export interface NamenodeServerOptions {
 }
 
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: RPC_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }), ...requestIdServerOptions });
+  // An https server is typed apart from an http one; every route here is the same on both.
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: RPC_BODY_BYTES_MAX,
+    logController: new LogController({ disableRequestLogging: true }),
+    ...requestIdServerOptions,
+    ...httpsServerOptions(options.tls),
+  }) as unknown as FastifyInstance;
   installErrorHandlers(app);
   const auth = new NamenodeAuth({ secret: options.secret, requireToken: options.requireToken ?? false, blockTokenLifetimeMs: options.blockTokenLifetimeMs }, options.namesystem.store);
   options.namesystem.blockTokens = auth.blockTokens;

@@ -1,14 +1,18 @@
 // Access control against real processes: the cluster secret on peer traffic (datanode to namenode,
 // datanode to datanode, follower to leader), block tokens checked by datanodes (forged, expired,
 // wrong block, wrong mode), bearer tokens (created, required, revoked on every namenode, expired)
-// over the CLI, the client RPC and WebHDFS, and HDFS permissions including the sticky bit.
+// over the CLI, the client RPC and WebHDFS, HDFS permissions including the sticky bit, and TLS.
 
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { BlockTokenKey } from '../shared/block-token.js';
 import { CLUSTER_SECRET_HEADER } from '../shared/peer-auth.js';
-import { TestCluster, runCli, waitFor } from './helpers/processes.js';
+import { trustCa } from '../shared/tls.js';
+import { TestCluster, runCli, temporaryDirectory, waitFor } from './helpers/processes.js';
 import { RaftTestCluster } from './helpers/raft-cluster.js';
 
 const BLOCK = 64 * 1024;
@@ -280,4 +284,54 @@ t.test('bearer tokens and permissions on a group of three namenodes requiring to
     const after = await asAdmin(['dfsadmin', '-listTokens']);
     t.match(after.stdout.toString(), new RegExp(`${aliceId}\\s+alice\\s.*revoked`));
   });
+});
+
+/** A self-signed certificate for 127.0.0.1 (its own CA), or why there is none. */
+function selfSignedCertificate(dir: string): { cert: string; key: string } | string {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    return { cert, key };
+  } catch (error) {
+    return `openssl cannot make a test certificate: ${(error as Error).message}`;
+  }
+}
+
+t.test('TLS on every listener: a cluster over https', async (t) => {
+  const dir = temporaryDirectory('tls');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const made = selfSignedCertificate(dir);
+  if (typeof made === 'string') {
+    t.comment(`skipped: ${made}`);
+    t.pass('TLS not tested: no openssl');
+    return;
+  }
+  const tls = ['--tls-cert', made.cert, '--tls-key', made.key, '--tls-ca', made.cert];
+  // This process (the harness polling the namenode) trusts the certificate too.
+  trustCa(made.cert);
+  const cluster = await TestCluster.start({ datanodes: 2, replication: 2, blockSize: BLOCK, heartbeatIntervalSeconds: 0.3, namenodeArgs: tls, datanodeArgs: () => tls });
+  t.teardown(() => cluster.stop());
+  t.match(cluster.namenode.url, /^https:\/\//, 'the namenode advertises https');
+  t.ok(cluster.datanodes.every((d) => d.url.startsWith('https://')), 'so do the datanodes');
+  const report = await cluster.report();
+  t.equal(report.totals.live, 2, 'datanodes registered over https');
+
+  const data = randomBytes(BLOCK * 2 + 123);
+  const env = { DFS_TLS_CA: made.cert };
+  const put = await runCli(['-fs', cluster.namenode.url, '-put', '-', '/tls.bin'], [cluster.namenode.url], data, env);
+  t.equal(put.code, 0, put.stderr);
+  const get = await runCli(['-fs', cluster.namenode.url, '-cat', '/tls.bin'], [cluster.namenode.url], undefined, env);
+  t.equal(get.code, 0, get.stderr);
+  t.ok(get.stdout.equals(data), 'put and get over https, pipeline of two datanodes');
+  const untrusted = await runCli(['-fs', cluster.namenode.url, '-ls', '/'], [cluster.namenode.url], undefined, { DFS_TLS_CA: undefined });
+  t.not(untrusted.code, 0, 'a client that does not trust the certificate cannot connect');
+
+  // WebHDFS over https: the redirect names an https datanode.
+  const create = await http('PUT', `${cluster.namenode.url}/webhdfs/v1/web-tls.txt?op=CREATE&user.name=${SUPERUSER}`);
+  t.equal(create.status, 307);
+  t.match(create.location, /^https:\/\//);
+  t.equal((await http('PUT', create.location!, { body: 'over tls' })).status, 201);
+  const open = await http('GET', `${cluster.namenode.url}/webhdfs/v1/web-tls.txt?op=OPEN&user.name=${SUPERUSER}`);
+  t.equal((await http('GET', open.location!)).text, 'over tls');
 });

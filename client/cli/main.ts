@@ -52,6 +52,8 @@ async function runShell(argv: string[]): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // A private CA (or self-signed certificate) for https:// namenodes and datanodes.
+  if (process.env.DFS_TLS_CA) (await import('../../shared/tls.js')).trustCa(process.env.DFS_TLS_CA);
   const args = argv[0] === 'dfs' ? argv.slice(1) : argv;
   if (args.length === 0 || args[0].startsWith('-') && args[0] !== '--help' && args[0] !== '-h' && args[0] !== '--version') {
     process.exitCode = await runShell(args);

@@ -11,6 +11,8 @@ import { ClientPool, appendFile, createFile, fileChecksum, openFile } from './da
 
 /** The user a request without `user.name` runs as (Hadoop's hadoop.http.staticuser.user). */
 export const WEBHDFS_DEFAULT_USER = 'dr.who';
+/** The ops a datanode serves; the others are the namenode's. */
+const DATA_OPS: ReadonlySet<string> = new Set(['CREATE', 'APPEND', 'OPEN', 'GETFILECHECKSUM']);
 
 export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUser?: string } = {}): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
@@ -20,7 +22,8 @@ export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUs
 
     const handle = async (request: FastifyRequest, reply: FastifyReply) => {
       const { op, params, path } = parseWebHdfsRequest(request);
-      const namenode = namenodeUrl(params);
+      const namenode = namenodeUrl(params, ctx.namenodeUrls);
+      if (!DATA_OPS.has(op)) throw new DfsError('UnsupportedOperation', `${op} is not supported`);
       // With a cluster secret, only the namenode's signed grant for this path and op lets a request in;
       // its user is the one the namenode authenticated, and only a known namenode hears the secret.
       const granted = authorizeBlockAccess(ctx, request, { path }, redirectAccessMode(op), params.blocktoken);
@@ -63,8 +66,16 @@ export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUs
   };
 }
 
-/** Hadoop's datanode reaches the namenode named by the redirect (`namenoderpcaddress`, host:port). */
-function namenodeUrl(params: WebHdfsParams): string {
-  if (!params.namenoderpcaddress) throw new DfsError('IllegalArgument', 'namenoderpcaddress is not specified.');
-  return `http://${params.namenoderpcaddress}`;
+/**
+ * Hadoop's datanode reaches the namenode named by the redirect (`namenoderpcaddress`, host:port):
+ * as this datanode's own namenode URL with that address (so its scheme, http or https), else over
+ * the scheme of its namenodes.
+ */
+function namenodeUrl(params: WebHdfsParams, known: readonly string[]): string {
+  const address = params.namenoderpcaddress;
+  if (!address) throw new DfsError('IllegalArgument', 'namenoderpcaddress is not specified.');
+  const match = known.find((url) => URL.canParse(url) && new URL(url).host === address);
+  if (match) return match;
+  const scheme = known[0] && URL.canParse(known[0]) ? new URL(known[0]).protocol : 'http:';
+  return `${scheme}//${address}`;
 }
