@@ -72,7 +72,7 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
     secret: options.secretConfigured ? options.secret : undefined,
   });
   await app.register(statusRoutes, { namesystem: options.namesystem, namenodeId: options.namenodeId, startedAtMs: options.startedAtMs });
-  await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url });
+  await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url, auth });
   await app.register(imageRoutes, { namesystem: options.namesystem });
   await app.register(peerRoutes, { raft: options.raft, secret: options.secret });
   await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy, audit: options.audit, auth });

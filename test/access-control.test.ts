@@ -126,6 +126,11 @@ t.test('peer secret and block tokens', async (t) => {
     t.equal(refused.status, 403, 'without the grant: 403');
     const otherPath = new URL(location.toString().replace('/web.txt', '/elsewhere.txt'));
     t.equal((await http('PUT', otherPath.toString(), { body: 'x' })).status, 403, 'the grant names its path');
+    const elsewhere = new URL(location);
+    elsewhere.searchParams.set('namenoderpcaddress', '127.0.0.1:1');
+    const leak = await http('PUT', elsewhere.toString(), { body: 'x' });
+    t.equal(leak.status, 403, 'the datanode sends the secret to none but its own namenodes');
+    t.match(leak.json.RemoteException?.message, /not a namenode of this datanode/);
     const created = await http('PUT', location.toString(), { body: 'hello webhdfs' });
     t.equal(created.status, 201, created.text);
     const open = await http('GET', `${nn}/webhdfs/v1/web.txt?op=OPEN&user.name=${SUPERUSER}`);
@@ -209,6 +214,11 @@ t.test('bearer tokens and permissions on a group of three namenodes requiring to
     const status = await http('GET', `${follower}/webhdfs/v1/data/shared/alice.txt?op=GETFILESTATUS`, { headers: { authorization: `Bearer ${alice}` } });
     t.equal(status.status, 200);
     t.equal((status.json.FileStatus as { owner: string }).owner, 'alice', 'the token\'s user owns what it creates');
+    const open = await http('GET', `${leader}/webhdfs/v1/data/shared/alice.txt?op=OPEN&delegation=${alice}`);
+    const grant = new URL(open.location!).searchParams.get('blocktoken')!;
+    const replay = await http('DELETE', `${leader}/webhdfs/v1/data/shared/alice.txt?op=DELETE&blocktoken=${encodeURIComponent(grant)}`);
+    t.equal(replay.status, 401, 'a redirect grant is no credential at the namenode');
+    t.equal((await http('GET', open.location!)).text, 'alice was here', 'the file is still there, and the grant reads it');
     const mkdirViaFollower = await http('PUT', `${follower}/webhdfs/v1/data/shared/bobdir?op=MKDIRS`, { headers: { authorization: `Bearer ${bob}` } });
     t.equal(mkdirViaFollower.status, 200, 'a follower relays a write with the caller\'s identity');
     const bobDir = await http('GET', `${leader}/webhdfs/v1/data/shared/bobdir?op=GETFILESTATUS&delegation=${bob}`);

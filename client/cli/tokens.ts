@@ -25,7 +25,7 @@ export function parseDuration(text: string): number {
  * ($DFS_CLUSTER_SECRET: whoever holds it runs the cluster; this is how the first token is made
  * on a namenode that requires tokens), else nothing (the OS user name is believed).
  */
-function callerHeaders(user: string): Record<string, string> {
+export function adminHeaders(user: string): Record<string, string> {
   if (process.env.DFS_TOKEN) return { authorization: `Bearer ${process.env.DFS_TOKEN}` };
   return peerHeaders(process.env.DFS_CLUSTER_SECRET || undefined, user);
 }
@@ -48,7 +48,7 @@ const when = (ms: number | null): string => (ms === null ? 'never' : new Date(ms
 
 export async function runTokenCommand(namenodes: string[], command: string, args: string[]): Promise<number> {
   const user = userInfo().username;
-  const headers = callerHeaders(user);
+  const headers = adminHeaders(user);
   switch (command) {
     case '-createToken': {
       const [tokenUser, flag, duration] = args;

@@ -44,6 +44,8 @@ export interface WebHdfsNamenodeOptions {
 /** Ops that change the namespace: a follower relays them to the leader. */
 const LEADER_OPS: ReadonlySet<WebHdfsOp> = new Set(['MKDIRS', 'RENAME', 'SETREPLICATION', 'SETPERMISSION', 'SETOWNER', 'SETTIMES', 'CONCAT', 'TRUNCATE', 'DELETE']);
 const FORWARDED_HEADER = 'x-dfs-forwarded-by';
+/** Ops whose data a datanode (or this namenode in proxy mode) streams after a redirect. */
+const DATA_OPS: ReadonlySet<WebHdfsOp> = new Set(['CREATE', 'APPEND', 'OPEN', 'GETFILECHECKSUM']);
 /** Rename failures HDFS's (boolean) rename answers with false rather than an exception. */
 const RENAME_FALSE_KINDS = new Set(['FileNotFound', 'FileAlreadyExists', 'ParentNotDirectory', 'Io']);
 
@@ -67,8 +69,9 @@ export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHd
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const { op, params, path } = parseWebHdfsRequest(request);
     if (request.headers[FORWARDED_HEADER] && !options.auth.isPeer(request)) throw new DfsError('Unauthorized', 'Forwarded request refused: missing or wrong cluster secret');
-    // Proxy mode's second step comes back here with the grant this namenode signed in its redirect.
-    const user = params.blocktoken !== undefined
+    // Proxy mode's second step comes back here with the grant this namenode signed in its redirect;
+    // a grant stands for its user only for the data ops it was made for, never for other ops.
+    const user = params.blocktoken !== undefined && options.proxy && DATA_OPS.has(op)
       ? options.auth.blockTokens.verify(params.blocktoken, { path }, redirectAccessMode(op))
       : options.auth.identify(request, params['user.name'], params.delegation);
     const call: Call = { op, path, params, user: user ?? namesystem.config.defaultUser, request, reply };
