@@ -310,7 +310,7 @@ async function runCluster(options: ClusterOptions): Promise<void> {
     'Try it from another terminal:',
     `  export DFS_NAMENODES=${namenodeUrls.join(',')}`,
     ...(options.tls.ca ? [`  export DFS_TLS_CA=${options.tls.ca}`] : []),
-    ...(options.requireToken ? [`  export DFS_TOKEN=$(DFS_CLUSTER_SECRET=$(cat ${secretFile}) npx dfs dfsadmin -createToken $USER)`] : []),
+    ...(options.requireToken ? [`  export DFS_TOKEN=$(DFS_CLUSTER_SECRET=$(cat ${secretFile}) npx dfs dfsadmin -createToken $(whoami))`] : []),
     '  npx dfs -mkdir -p /demo && npx dfs -put README.md /demo/ && npx dfs -ls /demo',
     '',
     'Press Ctrl-C to stop the cluster; a restart on the same folder keeps all data.',
