@@ -7,6 +7,10 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { NamespaceStore } from '../namenode/namespace/store.js';
+import { NamespaceStateMachine } from '../namenode/namespace/apply.js';
+import type { NamespaceCommand } from '../namenode/namespace/commands.js';
+import { listTokens, newToken, verifyToken } from '../namenode/namespace/tokens.js';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { BlockTokenKey } from '../shared/block-token.js';
@@ -39,6 +43,34 @@ async function http(method: string, url: string, options: { body?: Buffer | stri
 
 const rpc = (namenode: string, method: string, body: unknown, headers: Record<string, string> = {}) =>
   http('POST', `${namenode}/rpc/v1/client/${method}`, { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+
+t.test('tokens in the namespace: superuser only, hashed, deterministic on every replica', async (t) => {
+  const dir = temporaryDirectory('tokens');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const replicas = ['a', 'b'].map((name) => new NamespaceStore(join(dir, `${name}.sqlite`)));
+  t.teardown(() => replicas.forEach((store) => store.close()));
+  const alice = newToken();
+  const entries: NamespaceCommand[] = [
+    { op: 'format', now: 1, clusterId: 'c', superuser: 'hdfs', supergroup: 'supergroup' },
+    { op: 'createToken', now: 10, id: alice.id, user: 'alice', secretHash: alice.secretHash, expires: 1_000, issuer: 'mallory' },
+    { op: 'createToken', now: 10, id: alice.id, user: 'alice', secretHash: alice.secretHash, expires: 1_000, issuer: 'hdfs' },
+    { op: 'revokeToken', now: 20, id: '0123456789abcdef', issuer: 'hdfs' },
+  ];
+  const outcomes = replicas.map((store) => new NamespaceStateMachine(store).applyBatch(entries.map((command, i) => ({ index: i + 1, term: 1, command }))));
+  t.same(outcomes[0], outcomes[1], 'every replica reaches the same answers');
+  t.same(listTokens(replicas[0]), listTokens(replicas[1]), 'and the same table');
+  t.match(outcomes[0][1], { ok: false, error: { kind: 'AccessControl', message: /Superuser privilege is required/ } }, 'only the superuser creates tokens');
+  t.match(outcomes[0][3], { ok: false, error: { kind: 'IllegalArgument' } }, 'revoking an unknown id fails');
+  const stored = JSON.stringify(replicas[0].db.prepare('SELECT * FROM tokens').all());
+  t.notMatch(stored, alice.text.split('.')[1], 'the secret is not stored, only its hash');
+  const store = replicas[0];
+  t.equal(verifyToken(store, alice.text, 500), 'alice', 'a valid token stands for its user');
+  t.throws(() => verifyToken(store, `${alice.id}.${'A'.repeat(43)}`, 500), { kind: 'Unauthorized', message: /invalid token/ }, 'a wrong secret');
+  t.throws(() => verifyToken(store, 'garbage', 500), { kind: 'Unauthorized', message: /invalid token/ });
+  t.throws(() => verifyToken(store, alice.text, 1_000), { kind: 'Unauthorized', message: /expired/ }, 'expired at its expiry');
+  new NamespaceStateMachine(store).applyBatch([{ index: 5, term: 1, command: { op: 'revokeToken', now: 30, id: alice.id, issuer: 'hdfs' } }]);
+  t.throws(() => verifyToken(store, alice.text, 500), { kind: 'Unauthorized', message: /revoked/ }, 'a revoked token');
+});
 
 t.test('peer secret and block tokens', async (t) => {
   const cluster = await TestCluster.start({ datanodes: 2, replication: 2, blockSize: BLOCK, heartbeatIntervalSeconds: 0.3 });
