@@ -88,7 +88,12 @@ export class RaftTestCluster {
 
   private async boot(): Promise<void> {
     const count = this.options.namenodes ?? 3;
-    for (let i = 0; i < count; i++) this.ports.push(await freePort());
+    // A port is free only until someone binds it: the OS may hand the same one out twice in a row,
+    // and two namenodes on one port never start (the second waits forever on a port in use).
+    while (this.ports.length < count) {
+      const port = await freePort();
+      if (!this.ports.includes(port)) this.ports.push(port);
+    }
     const founding = { value: true };
     this.namenodes = this.ports.map((port, i) => {
       const node = new NodeProcess(`nn${i + 1}`, 'namenode', join(this.root, `nn${i + 1}`), this.namenodeArgs(() => this.urls, founding));
