@@ -26,6 +26,10 @@ export interface DfsClientOptions {
   user?: string;
   /** `stale` lets any namenode answer reads without a round trip to the leader (see README). */
   consistency?: 'linearizable' | 'stale';
+  /** A bearer token (dfs dfsadmin -createToken); default DFS_TOKEN. The namenode then knows the caller as the token's user. */
+  token?: string;
+  /** Headers sent on every namenode call (a datanode or namenode acting for a user sends the cluster secret). */
+  headers?: Record<string, string>;
 }
 
 export interface WriteOptions {
@@ -63,6 +67,9 @@ function toEpochMs(time: number | string | Date): number {
   return Math.round(seconds * 1000);
 }
 
+/** A read older than this re-fetches the locations (and block tokens) of the blocks it has left. */
+const BLOCK_LOCATIONS_REFRESH_MS = 4 * 60_000;
+
 export function defaultNamenodes(): string[] {
   const fromEnv = process.env.DFS_NAMENODES?.split(',').map((s) => s.trim()).filter(Boolean);
   return fromEnv && fromEnv.length > 0 ? fromEnv : [`http://127.0.0.1:${NAMENODE_HTTP_PORT_DEFAULT}`];
@@ -74,7 +81,13 @@ export class DfsClient {
 
   constructor(options: DfsClientOptions = {}) {
     this.user = options.user ?? userInfo().username;
-    this.rpc = new NamenodeClient({ namenodes: options.namenodes ?? defaultNamenodes(), user: this.user, consistency: options.consistency });
+    const token = options.token ?? (process.env.DFS_TOKEN || undefined);
+    this.rpc = new NamenodeClient({
+      namenodes: options.namenodes ?? defaultNamenodes(),
+      user: this.user,
+      consistency: options.consistency,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers },
+    });
   }
 
   get homeDirectory(): string {
@@ -368,8 +381,19 @@ export class DfsClient {
     const start = options.start ?? 0;
     const endExclusive = options.end === undefined ? Number.MAX_SAFE_INTEGER : options.end + 1;
     if (endExclusive <= start) return;
-    const { located } = await this.rpc.call('getBlockLocations', { path, offset: start, length: endExclusive - start }, options.signal);
-    for (const block of located.blocks) {
+    const locate = async (from: number) => {
+      const { located } = await this.rpc.call('getBlockLocations', { path, offset: from, length: endExclusive - from }, options.signal);
+      return { blocks: located.blocks, atMs: Date.now() };
+    };
+    let located = await locate(start);
+    for (let i = 0; i < located.blocks.length; i++) {
+      // Block tokens expire (10 minutes by default): a slow reader asks again for the blocks left.
+      if (Date.now() - located.atMs > BLOCK_LOCATIONS_REFRESH_MS) {
+        located = await locate(Math.max(start, located.blocks[i].offset));
+        i = 0;
+        if (located.blocks.length === 0) return;
+      }
+      const block = located.blocks[i];
       const from = Math.max(start, block.offset) - block.offset;
       const to = Math.min(endExclusive, block.offset + block.block.numBytes) - block.offset;
       if (to <= from) continue;

@@ -8,4 +8,5 @@ export { Trash } from './trash.js';
 export { fileResponse, serveFile, parseRange, type FileResponse, type FileResponseOptions } from './http-serve.js';
 export { dfsStorage, type DfsStorageOptions, type DfsStoredFile } from './multer-storage.js';
 export { DfsError, type ErrorKind } from '../shared/errors.js';
+export { trustCa } from '../shared/tls.js';
 export type { FileStatus, LocatedBlock, ExtendedBlock, DatanodeInfo } from '../shared/protocol.js';

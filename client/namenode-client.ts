@@ -7,6 +7,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { ClientRpc, LEADER_HINT_HEADER, SNAPSHOT_READ_METHODS, type ReadConsistency, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
 import { DfsError, isDfsError } from '../shared/errors.js';
 import { postJson } from '../shared/http.js';
+import { agentTlsOptions } from '../shared/tls.js';
 import { REQUEST_ID_HEADER, currentRequestId, newRequestId, withRequestId, withRequestIds } from '../shared/request-id.js';
 
 export interface NamenodeClientOptions {
@@ -17,6 +18,8 @@ export interface NamenodeClientOptions {
   dispatcher?: Dispatcher;
   /** Total time to keep retrying a call across namenodes before giving up. */
   failoverTimeoutMs?: number;
+  /** Sent on every call (e.g. Authorization: Bearer <token>). */
+  headers?: Record<string, string>;
 }
 
 const FAILOVER_TIMEOUT_MS_DEFAULT = 60_000;
@@ -37,6 +40,7 @@ export class NamenodeClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly failoverTimeoutMs: number;
+  private readonly headers: Record<string, string>;
 
   constructor(options: NamenodeClientOptions) {
     if (options.namenodes.length === 0) throw new DfsError('IllegalArgument', 'No namenode address given');
@@ -45,8 +49,9 @@ export class NamenodeClient {
     this.consistency = options.consistency ?? 'linearizable';
     this.ownsDispatcher = !options.dispatcher;
     // Every request through it (RPCs, and the block reads and writes that share it) carries a request id.
-    this.dispatcher = withRequestIds(options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64 }));
+    this.dispatcher = withRequestIds(options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64, ...agentTlsOptions() }));
     this.failoverTimeoutMs = options.failoverTimeoutMs ?? FAILOVER_TIMEOUT_MS_DEFAULT;
+    this.headers = options.headers ?? {};
   }
 
   /**
@@ -68,7 +73,7 @@ export class NamenodeClient {
       ...(READ_METHODS.has(method) ? { consistency: this.consistency } : { requestId: { clientId: this.clientId, callId: this.callId++ } }),
     };
     // The operation's id (withRequestId), else one per call; retries on other namenodes keep it.
-    const headers = { [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId() };
+    const headers = { ...this.headers, [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId() };
     const deadline = Date.now() + this.failoverTimeoutMs;
     let attempt = 0;
     for (;;) {

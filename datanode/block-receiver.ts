@@ -9,12 +9,15 @@ import { assert } from '../shared/assert.js';
 import type { DatanodeContext } from './context.js';
 import { storageError } from './storage/replica-writer.js';
 import { metricsOf } from './metrics.js';
+import { peerHeaders } from '../shared/peer-auth.js';
 
 export interface ReceiveRequest {
   blockId: number;
   genStamp: number;
   /** The rest of the pipeline after this node, in order. */
   targets: string[];
+  /** The client's block token, forwarded down the pipeline. */
+  blockToken?: string;
 }
 
 export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, source: AsyncIterable<Uint8Array>): Promise<PipelineAck> {
@@ -24,7 +27,7 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
     throw ownFailure(ctx, error, 'Cannot start replica');
   });
   const [next, ...rest] = req.targets;
-  const downstream = next === undefined ? undefined : BlockUpload.open(next, block, rest, { dispatcher: ctx.dispatcher });
+  const downstream = next === undefined ? undefined : BlockUpload.open(next, block, rest, { dispatcher: ctx.dispatcher, blockToken: req.blockToken, headers: peerHeaders(ctx.secret) });
   const ended = ctx.transfers.begin('write', { ...block, targets: req.targets });
   try {
     for await (const frame of decodeFrames(source, block)) {

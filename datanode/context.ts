@@ -8,6 +8,7 @@ import type { BlockStore } from './storage/block-store.js';
 import type { NamenodeLinks } from './namenode-link.js';
 import type { BlockScanner } from './block-scanner.js';
 import type { TransferRegistry } from './transfers.js';
+import type { BlockTokenKey } from '../shared/block-token.js';
 
 export interface DatanodeContext {
   readonly uuid: string;
@@ -19,6 +20,12 @@ export interface DatanodeContext {
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
   readonly transfers: TransferRegistry;
+  /** The namenodes this datanode serves (base URLs): the only ones a WebHDFS redirect may name. */
+  readonly namenodeUrls: readonly string[];
+  /** The cluster secret, when configured: sent on peer requests, and required of peers and block tokens. */
+  readonly secret?: string;
+  /** Verifies block tokens (derived from the secret); undefined when no secret is configured. */
+  readonly blockTokens?: BlockTokenKey;
   /** Set once started; its counters show in the status route. */
   scanner?: BlockScanner;
 }

@@ -14,6 +14,8 @@ import { BlockScanner, SCAN_PERIOD_MS_DEFAULT, SCAN_RATE_BYTES_PER_SECOND_DEFAUL
 import { nodeInfo, xceiverCount, type DatanodeContext } from './context.js';
 import { withRequestIds } from '../shared/request-id.js';
 import { TransferRegistry } from './transfers.js';
+import { BlockTokenKey } from '../shared/block-token.js';
+import { agentTlsOptions, schemeOf, type TlsFiles } from '../shared/tls.js';
 
 export interface DatanodeOptions {
   host?: string;               // listen address, default '127.0.0.1'
@@ -32,6 +34,10 @@ export interface DatanodeOptions {
   /** Close a connection idle this long (a stalled upload or reader); default DATANODE_IDLE_TIMEOUT_MS_DEFAULT. */
   idleTimeoutMs?: number;
   logger?: Logger;             // from shared/logger.ts
+  /** The cluster secret: presented to namenodes and peers, required of them and of clients' block tokens. */
+  clusterSecret?: string;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: TlsFiles;
 }
 
 export interface RunningDatanode {
@@ -55,7 +61,7 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     logger,
   );
   // Pipeline hops and calls to the namenodes carry the id of the request they serve.
-  const dispatcher = withRequestIds(new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 }));
+  const dispatcher = withRequestIds(new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, ...agentTlsOptions() }));
   const ctx: DatanodeContext = {
     uuid: identity.uuid,
     url: '',
@@ -65,6 +71,9 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     dispatcher,
     logger,
     transfers: new TransferRegistry(),
+    secret: options.clusterSecret,
+    namenodeUrls: options.namenodes.map((url) => url.replace(/\/+$/, '')),
+    blockTokens: options.clusterSecret ? new BlockTokenKey(options.clusterSecret) : undefined,
   };
   const replicator = new Replicator(ctx);
   const scanner = new BlockScanner(ctx, {
@@ -100,11 +109,11 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
     }
   };
 
-  const app = await buildDatanodeServer(ctx, { idleTimeoutMs: options.idleTimeoutMs });
+  const app = await buildDatanodeServer(ctx, { idleTimeoutMs: options.idleTimeoutMs, tls: options.tls });
   await app.listen({ host, port: options.port });
   const address = app.server.address();
   assert(address !== null && typeof address === 'object', 'server has no TCP address');
-  ctx.url = (options.advertisedUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`).replace(/\/+$/, '');
+  ctx.url = (options.advertisedUrl ?? `${schemeOf(options.tls)}://${host.includes(':') ? `[${host}]` : host}:${address.port}`).replace(/\/+$/, '');
 
   const links = new NamenodeLinks(
     options.namenodes,
@@ -117,11 +126,12 @@ export async function startDatanode(options: DatanodeOptions): Promise<RunningDa
       blockReport: () => store.blockReport(),
       executeCommand,
     },
-    { heartbeatIntervalMs: options.heartbeatIntervalMs, blockReportIntervalMs: options.blockReportIntervalMs, dispatcher, logger },
+    { heartbeatIntervalMs: options.heartbeatIntervalMs, blockReportIntervalMs: options.blockReportIntervalMs, dispatcher, logger, secret: options.clusterSecret },
   );
   ctx.links = links;
   links.start();
   scanner.start();
+  if (!options.clusterSecret) logger.warn('no cluster secret configured: peers and block tokens are not checked (set DFS_CLUSTER_SECRET or --cluster-secret-file)');
   logger.info({ url: ctx.url, uuid: ctx.uuid, dataDirs: options.dataDirs, namenodes: options.namenodes }, 'datanode started');
 
   let closing: Promise<void> | undefined;

@@ -7,6 +7,7 @@ import { postJson } from '../shared/http.js';
 import { DatanodeRpc, type DatanodeCommand, type DatanodeInfo, type DatanodeMethod, type DatanodeRequest, type DatanodeResponse, type DatanodeStorageReport, type ExtendedBlock } from '../shared/protocol.js';
 import type { Logger } from '../shared/logger.js';
 import { HEARTBEAT_INTERVAL_MS_DEFAULT } from '../shared/constants.js';
+import { peerHeaders } from '../shared/peer-auth.js';
 
 export const BLOCK_REPORT_INTERVAL_MS_DEFAULT = 6 * 60 * 60_000;
 /** Incremental reports wait this long so a burst of finalized blocks goes out as one RPC. */
@@ -52,6 +53,8 @@ export interface NamenodeLinkOptions {
   blockReportIntervalMs?: number;
   dispatcher?: Dispatcher;
   logger: Logger;
+  /** The cluster secret, presented on every call. */
+  secret?: string;
 }
 
 export class NamenodeLinks {
@@ -225,6 +228,7 @@ class NamenodeConnection {
       dispatcher: this.options.dispatcher,
       signal: this.abort.signal,
       timeoutMs: RPC_TIMEOUT_MS,
+      headers: peerHeaders(this.options.secret),
     }) as Promise<DatanodeResponse<M>>;
   }
 

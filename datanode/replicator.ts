@@ -5,6 +5,7 @@ import type { DatanodeInfo, ExtendedBlock } from '../shared/protocol.js';
 import { BlockUpload, END_FRAME, encodeFrameHeader } from '../shared/block-transfer.js';
 import { isDfsError } from '../shared/errors.js';
 import type { DatanodeContext } from './context.js';
+import { peerHeaders } from '../shared/peer-auth.js';
 
 export const REPLICATIONS_CONCURRENT_MAX = 2;
 /** The namenode re-sends what was dropped, so a long queue buys nothing. */
@@ -61,7 +62,7 @@ export class Replicator {
     try {
       const replica = ctx.store.get(block);
       const [first, ...rest] = targets.map((t) => t.url);
-      upload = BlockUpload.open(first, replica, rest, { dispatcher: ctx.dispatcher, signal: this.abort.signal });
+      upload = BlockUpload.open(first, replica, rest, { dispatcher: ctx.dispatcher, signal: this.abort.signal, headers: peerHeaders(ctx.secret) });
       for await (const { chunk, crc } of ctx.store.read(replica, 0, replica.numBytes)) {
         await upload.send(encodeFrameHeader(chunk.length, crc), chunk);
       }

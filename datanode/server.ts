@@ -4,6 +4,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { answerFrameworkError, closeConnectionsWithUnreadBodies, installErrorHandlers } from '../shared/http.js';
 import { PIPELINE_ACK_TIMEOUT_MS } from '../shared/block-transfer.js';
+import { httpsServerOptions, type TlsFiles } from '../shared/tls.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
 import { installDatanodeMetrics } from './metrics.js';
 import type { DatanodeContext } from './context.js';
@@ -19,7 +20,8 @@ import { datanodeWebUi } from './web-ui/plugin.js';
  */
 export const DATANODE_IDLE_TIMEOUT_MS_DEFAULT = PIPELINE_ACK_TIMEOUT_MS + 30_000;
 
-export async function buildDatanodeServer(ctx: DatanodeContext, options: { idleTimeoutMs?: number } = {}): Promise<FastifyInstance> {
+export async function buildDatanodeServer(ctx: DatanodeContext, options: { idleTimeoutMs?: number; tls?: TlsFiles } = {}): Promise<FastifyInstance> {
+  const { tls } = options;
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Per-request lines would drown the transfer logs; the routes log what matters.
@@ -30,7 +32,8 @@ export async function buildDatanodeServer(ctx: DatanodeContext, options: { idleT
     connectionTimeout: options.idleTimeoutMs ?? DATANODE_IDLE_TIMEOUT_MS_DEFAULT,
     frameworkErrors: answerFrameworkError,
     ...requestIdServerOptions,
-  });
+    ...httpsServerOptions(tls),
+  }) as unknown as FastifyInstance;
   installErrorHandlers(app);
   closeConnectionsWithUnreadBodies(app);
   scopeRequests(app);

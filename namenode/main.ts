@@ -31,8 +31,9 @@ import { buildNamenodeServer } from './server.js';
 import { NamenodeMetrics } from './metrics.js';
 import { AuditLog } from './audit-log.js';
 import { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
-import { CLUSTER_SECRET_HEADER } from './raft-group/peer-transport.js';
+import { CLUSTER_SECRET_HEADER } from '../shared/peer-auth.js';
 import { announceTestOnlyBug } from '../shared/test-only-bug.js';
+import { agentTlsOptions, schemeOf, type TlsFiles } from '../shared/tls.js';
 
 export interface NamenodeOptions {
   host?: string;
@@ -69,6 +70,12 @@ export interface NamenodeOptions {
   restoreImage?: string;
   /** Replicas unknown to a restored namespace are deleted only after this long (and outside safe mode). */
   orphanBlockGraceMs?: number;
+  /** Refuse client requests (RPC and WebHDFS) without a valid bearer token; needs a configured cluster secret. */
+  requireToken?: boolean;
+  /** How long a block token the namenode signs stays valid (default 10 minutes). */
+  blockTokenLifetimeMs?: number;
+  /** Serve HTTPS with this certificate and key (the CA to trust is set process-wide: shared/tls.ts). */
+  tls?: TlsFiles;
   /** Write the audit log, <dataDir>/audit.log (default true; --no-audit turns it off). */
   audit?: boolean;
   /** Close a connection idle this long (a stalled request body); default NAMENODE_IDLE_TIMEOUT_MS_DEFAULT. */
@@ -90,12 +97,18 @@ const PEER_PROBE_TIMEOUT_MS = 1_000;
 export async function startNamenode(options: NamenodeOptions): Promise<RunningNamenode> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port === 0 ? await freePort(host) : (options.port ?? NAMENODE_HTTP_PORT_DEFAULT);
-  const url = (options.advertisedUrl ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const url = (options.advertisedUrl ?? `${schemeOf(options.tls)}://${host}:${port}`).replace(/\/+$/, '');
   const peers = (options.peers ?? [url]).map((peer) => peer.replace(/\/+$/, ''));
   if (!peers.includes(url)) throw new DfsError('IllegalArgument', `--peers must include this namenode's own URL ${url}`);
   if (peers.length > 1 && !options.clusterSecret) {
     throw new DfsError('IllegalArgument', 'A namenode group needs a cluster secret: set DFS_CLUSTER_SECRET or --cluster-secret-file');
   }
+  if (options.requireToken && !options.clusterSecret) {
+    // Datanodes act for WebHDFS users with the secret: without a shared one they could not.
+    throw new DfsError('IllegalArgument', '--require-token needs a cluster secret shared with the datanodes: set DFS_CLUSTER_SECRET or --cluster-secret-file');
+  }
+  // A group of one without a configured secret makes one up: no peer knows it, and datanodes
+  // (which cannot know it either) are then not asked for it: security is off.
   const secret = options.clusterSecret ?? randomBytes(24).toString('hex');
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS_DEFAULT;
   mkdirSync(options.dataDir, { recursive: true });
@@ -118,7 +131,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     deadAfterMs: options.deadAfterMs ?? DEAD_AFTER_MS_DEFAULT,
   });
   if (options.orphanBlockGraceMs !== undefined) datanodes.orphans.graceMs = options.orphanBlockGraceMs;
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32, ...agentTlsOptions() });
   const metrics = new NamenodeMetrics();
   // The Raft log starts first; the namesystem built on it is filled in before any election can end.
   const late: { namesystem?: Namesystem } = {};
@@ -166,7 +179,7 @@ export async function startNamenode(options: NamenodeOptions): Promise<RunningNa
     Math.min(LEASE_MONITOR_INTERVAL_MS, namesystem.leases.limits.hardLimitMs / 2),
   );
   const audit = options.audit === false ? undefined : new AuditLog(options.dataDir, store, metrics.onAudit);
-  const app = await buildNamenodeServer({ namesystem, raft, secret, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit, idleTimeoutMs: options.idleTimeoutMs });
+  const app = await buildNamenodeServer({ namesystem, raft, secret, secretConfigured: options.clusterSecret !== undefined, requireToken: options.requireToken, blockTokenLifetimeMs: options.blockTokenLifetimeMs, superuser, url, namenodeId: id, heartbeatIntervalMs, startedAtMs: Date.now(), logger, webhdfsProxy: options.webhdfsProxy, metrics, audit, idleTimeoutMs: options.idleTimeoutMs, tls: options.tls });
   await app.listen({ host, port });
   logger.info({ url, id, dataDir: options.dataDir, peers, appliedIndex: stateMachine.appliedIndex }, 'namenode started');
 

@@ -30,6 +30,7 @@ import { snapshotHeldGenStamp, snapshotsRead } from './namespace/snapshots.js';
 import { SnapshotOperations } from './snapshot-ops.js';
 import { BlockPipelineWriter } from '../client/blocks/block-writer.js';
 import { testOnlyBug } from '../shared/test-only-bug.js';
+import type { BlockTokenKey } from '../shared/block-token.js';
 
 export interface NamesystemConfig {
   clusterId: string;
@@ -82,6 +83,8 @@ export class Namesystem {
   readonly leases: LeaseManager;
   /** Snapshot operations and every read under `<dir>/.snapshot` (snapshot-ops.ts). */
   readonly snapshots: SnapshotOperations;
+  /** Signs the block tokens of the blocks the namenode itself copies (truncate); set by the server. */
+  blockTokens: BlockTokenKey | undefined;
 
   constructor(
     readonly store: NamespaceStore,
@@ -445,7 +448,9 @@ export class Namesystem {
     if (splitSnapshotPath(path)) return this.snapshots.getContentSummary({ ...request, path });
     await this.readBarrier(request);
     const row = this.requireExisting(path);
-    this.checkRead(request, path, row.type === INODE_DIRECTORY ? READ | EXECUTE : undefined);
+    // HDFS's subAccess: the totals say something about every directory below, so each must be readable.
+    const user = this.checkAs(request);
+    if (user !== undefined) new PermissionChecker(this.store, user).check(path, { subtree: READ | EXECUTE });
     const totals = this.store.sql.contentSummary.get(row.id) as { length: number; files: number; directories: number; consumed: number };
     return {
       length: totals.length,
@@ -555,11 +560,11 @@ export class Namesystem {
     // Copy-on-truncate: a block a snapshot reads keeps its bytes; the kept prefix becomes a new block.
     const copyOnTruncate = snapshotsRead(this.store, cut.block.blockId);
     const newBlock = { blockId: copyOnTruncate ? this.ids.block++ : cut.block.blockId, genStamp: this.ids.genStamp++, numBytes: 0 };
-    const writer = BlockPipelineWriter.open({ block: newBlock, offset: cut.offset, locations: targets.map((node) => node.info) });
+    const writer = BlockPipelineWriter.open({ block: newBlock, offset: cut.offset, locations: targets.map((node) => node.info), blockToken: this.blockTokens?.sign({ blockId: newBlock.blockId, mode: 'write', user: this.config.superuser }) });
     // A new block's replicas are reported before the truncate commits it: not orphans meanwhile.
     if (copyOnTruncate) this.expectedLocations.set(newBlock.blockId, targets.map((node) => node.info));
     try {
-      const source: LocatedBlock = { block: cut.block, offset: cut.offset, locations: this.locate(cut.block) };
+      const source: LocatedBlock = { block: cut.block, offset: cut.offset, locations: this.locate(cut.block), blockToken: this.blockTokens?.sign({ blockId: cut.block.blockId, mode: 'read', user: this.config.superuser }) };
       for await (const piece of readBlockRange(source, 0, keepBytes)) await writer.write(piece);
       const { block } = await writer.finish();
       await this.awaitReplica(block, path);

@@ -4,6 +4,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { answerFrameworkError, closeConnectionsWithUnreadBodies, installErrorHandlers } from '../shared/http.js';
+import { httpsServerOptions, type TlsFiles } from '../shared/tls.js';
 import { metricsRoutes } from '../shared/metrics.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
 import { installNamenodeMetrics, type NamenodeMetrics } from './metrics.js';
@@ -21,11 +22,20 @@ import { peerRoutes } from './raft-group/peer-routes.js';
 import type { RaftNamespaceLog } from './raft-group/raft-namespace-log.js';
 import { webhdfsNamenodeRoutes } from './webhdfs/routes.js';
 import { namenodeWebUi } from './web-ui/plugin.js';
+import { NamenodeAuth } from './security/auth.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 export interface NamenodeServerOptions {
   namesystem: Namesystem;
   raft: RaftNamespaceLog;
   secret: string;
+  /** False when the secret was generated for a group of one: datanodes cannot know it, so they are not asked for it. */
+  secretConfigured: boolean;
+  /** HTTPS certificate and key; plain HTTP without. */
+  tls?: TlsFiles;
+  /** Refuse client calls without a valid bearer token. */
+  requireToken?: boolean;
+  blockTokenLifetimeMs?: number;
   superuser: string;
   url: string;
   namenodeId: string;
@@ -49,6 +59,7 @@ export interface NamenodeServerOptions {
 export const NAMENODE_IDLE_TIMEOUT_MS_DEFAULT = 150_000;
 
 export async function buildNamenodeServer(options: NamenodeServerOptions): Promise<FastifyInstance> {
+  // An https server is typed apart from an http one; every route here is the same on both.
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: RPC_BODY_BYTES_MAX,
@@ -56,15 +67,19 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
     connectionTimeout: options.idleTimeoutMs ?? NAMENODE_IDLE_TIMEOUT_MS_DEFAULT,
     frameworkErrors: answerFrameworkError,
     ...requestIdServerOptions,
-  });
+    ...httpsServerOptions(options.tls),
+  }) as unknown as FastifyInstance;
   installErrorHandlers(app);
   closeConnectionsWithUnreadBodies(app);
+  const auth = new NamenodeAuth({ secret: options.secret, requireToken: options.requireToken ?? false, blockTokenLifetimeMs: options.blockTokenLifetimeMs }, options.namesystem.store);
+  options.namesystem.blockTokens = auth.blockTokens;
   scopeRequests(app);
   if (options.metrics) {
     installNamenodeMetrics(app, options.metrics, options.namesystem, options.raft, options.heartbeatIntervalMs);
     await app.register(metricsRoutes(options.metrics.registry));
   }
-  await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url, audit: options.audit });
+  await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url, audit: options.audit, auth });
+  await app.register(tokenRoutes, { namesystem: options.namesystem, auth });
   const monitor = new ReplicationMonitor(
     options.namesystem.store,
     options.namesystem.log,
@@ -77,13 +92,14 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
     namenodeId: options.namenodeId,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     monitor,
+    secret: options.secretConfigured ? options.secret : undefined,
   });
   const reporter = new ClusterReporter({ namesystem: options.namesystem, monitor, namenodeId: options.namenodeId, url: options.url, startedAtMs: options.startedAtMs });
   await app.register(statusRoutes, { reporter, url: options.url });
-  await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url });
+  await app.register(raftAdminRoutes, { raft: options.raft, superuser: options.superuser, url: options.url, auth });
   await app.register(imageRoutes, { namesystem: options.namesystem });
   await app.register(peerRoutes, { raft: options.raft, secret: options.secret });
-  await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy, audit: options.audit });
+  await app.register(webhdfsNamenodeRoutes, { namesystem: options.namesystem, selfUrl: options.url, proxy: options.webhdfsProxy, audit: options.audit, auth });
   await app.register(namenodeWebUi);
   return app;
 }

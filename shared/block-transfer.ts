@@ -14,6 +14,7 @@ import { crc32cOf } from './checksum.js';
 import { DfsError } from './errors.js';
 import { ExtendedBlock } from './protocol.js';
 import { assert } from './assert.js';
+import { BLOCK_TOKEN_PARAM } from './block-token.js';
 
 export const FRAME_HEADER_BYTES = 8;
 /** Bytes queued towards the next hop before a writer waits: a few frames, never a whole block. */
@@ -188,11 +189,12 @@ export class FrameEncoder {
   }
 }
 
-/** `{datanodeUrl}/dfs/v1/blocks/{id}?genStamp=g[&targets=u2,u3]` */
-export function blockTransferUrl(datanodeUrl: string, block: { blockId: number; genStamp: number }, targets?: string[]): string {
+/** `{datanodeUrl}/dfs/v1/blocks/{id}?genStamp=g[&targets=u2,u3][&blocktoken=t]` */
+export function blockTransferUrl(datanodeUrl: string, block: { blockId: number; genStamp: number }, targets?: string[], blockToken?: string): string {
   const base = datanodeUrl.replace(/\/+$/, '');
   let url = `${base}${BLOCKS_PATH}/${block.blockId}?genStamp=${block.genStamp}`;
   if (targets !== undefined) url += `&targets=${encodeURIComponent(targets.join(','))}`;
+  if (blockToken !== undefined) url += `&${BLOCK_TOKEN_PARAM}=${encodeURIComponent(blockToken)}`;
   return url;
 }
 
@@ -213,6 +215,10 @@ export interface BlockUploadOptions {
   dispatcher?: Dispatcher;
   signal?: AbortSignal;
   ackTimeoutMs?: number;
+  /** The namenode's write token for the block, passed down the whole pipeline. */
+  blockToken?: string;
+  /** Extra headers: a datanode sends the cluster secret to the next hop. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -233,14 +239,14 @@ export class BlockUpload {
     downstream: string[],
     options: BlockUploadOptions,
   ) {
-    const url = blockTransferUrl(nodeUrl, block, downstream);
+    const url = blockTransferUrl(nodeUrl, block, downstream, options.blockToken);
     const timeoutMs = options.ackTimeoutMs ?? PIPELINE_ACK_TIMEOUT_MS;
     this.ack = (async () => {
       try {
         const response = await request(url, {
           method: 'PUT',
           body: this.body,
-          headers: { 'content-type': 'application/octet-stream' },
+          headers: { 'content-type': 'application/octet-stream', ...options.headers },
           dispatcher: options.dispatcher,
           signal: options.signal,
           headersTimeout: timeoutMs,

@@ -51,6 +51,8 @@ export const LocatedBlock = z.object({
   /** Offset of the block's first byte within the file. */
   offset: z.number().int().min(0),
   locations: z.array(DatanodeInfo),
+  /** The namenode's signed permission to read or write this block (shared/block-token.ts); absent when the cluster runs without a secret. */
+  blockToken: z.string().max(4096).optional(),
 });
 export type LocatedBlock = z.infer<typeof LocatedBlock>;
 

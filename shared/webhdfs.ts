@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DfsError, isDfsError, type ErrorKind } from './errors.js';
 import { toDfsError } from './http.js';
 import { normalizePath } from './paths.js';
+import type { BlockAccessMode } from './block-token.js';
 import type { DatanodeInfo, FileStatus, LocatedBlock, LocatedBlocks, SnapshotDiffReport, SnapshottableDirectory } from './protocol.js';
 
 export const WEBHDFS_PREFIX = '/webhdfs/v1';
@@ -98,6 +99,10 @@ const PARAMS = {
     .string()
     .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/, 'host:port expected')
     .refine((v) => URL.canParse(`http://${v}`), 'host:port expected'),
+  /** A bearer token (Hadoop's delegation token parameter). */
+  delegation: z.string().max(256),
+  /** The namenode's signed grant carried by a redirect to a datanode (shared/block-token.ts). */
+  blocktoken: z.string().max(4096),
 } as const;
 type Params = typeof PARAMS;
 export type WebHdfsParams = { [K in keyof Params]?: z.output<Params[K]> };
@@ -141,6 +146,11 @@ export function queryString(params: Record<string, string | number | boolean | u
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
   return search.toString();
+}
+
+/** The access a data op's redirect grants. */
+export function redirectAccessMode(op: WebHdfsOp): BlockAccessMode {
+  return op === 'CREATE' || op === 'APPEND' ? 'write' : 'read';
 }
 
 // ---- JSON bodies ------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ export async function* readBlockRange(
 
   for (const node of located.locations) {
     options.signal?.throwIfAborted();
-    const url = blockTransferUrl(node.url, block);
+    const url = blockTransferUrl(node.url, block, undefined, located.blockToken);
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {

@@ -30,6 +30,7 @@ export class BlockPipelineWriter {
     const upload = BlockUpload.open(first.url, located.block, rest.map((node) => node.url), {
       dispatcher: options.dispatcher ?? defaultBlockDispatcher(),
       signal: options.signal,
+      blockToken: located.blockToken,
     });
     return new BlockPipelineWriter(located, upload);
   }

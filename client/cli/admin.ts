@@ -223,9 +223,13 @@ async function runDfsadmin(args: string[]): Promise<number> {
       if (!node) throw new DfsError('IllegalArgument', 'dfsadmin -fetchImage needs a local file to save the image to');
       return (await import('./image.js')).fetchImage(namenodes, node);
     }
+    case '-createToken':
+    case '-revokeToken':
+    case '-listTokens':
+      return (await import('./tokens.js')).runTokenCommand(namenodes, command, rest.slice(1));
     default:
       process.stderr.write(
-        'Usage: dfs dfsadmin [-fs <url>] [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>] [-allowSnapshot <dir>] [-disallowSnapshot <dir>]\n',
+        'Usage: dfs dfsadmin [-fs <url>] [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>] [-allowSnapshot <dir>] [-disallowSnapshot <dir>] [-createToken <user> [-expires <duration>]] [-revokeToken <id>] [-listTokens]\n',
       );
       return 1;
   }
@@ -301,7 +305,7 @@ export function registerAdminCommands(program: Command): void {
   passThrough('fsck', 'Check block health under a path: dfs fsck <path> [-files] [-blocks] [-locations]', runFsck);
   passThrough(
     'dfsadmin',
-    'Administer the cluster: dfs dfsadmin [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>] [-allowSnapshot <dir>] [-disallowSnapshot <dir>]',
+    'Administer the cluster: dfs dfsadmin [-report] [-decommission <datanode>] [-recommission <datanode>] [-removeNamenode <url>] [-transferLeadership <url>] [-fetchImage <file>] [-allowSnapshot <dir>] [-disallowSnapshot <dir>] [-createToken <user> [-expires 7d]] [-revokeToken <id>] [-listTokens]',
     runDfsadmin,
   );
   const snapshotTool = (tool: 'lsSnapshottableDir' | 'snapshotDiff') => async (args: string[]) => {

@@ -3,6 +3,7 @@
 // superuser, as every dfsadmin change does in HDFS.
 
 import { userInfo } from 'node:os';
+import { adminHeaders } from './tokens.js';
 import { z } from 'zod';
 import { postJson } from '../../shared/http.js';
 import { namenodeGroup } from '../../shared/namenode-group.js';
@@ -39,7 +40,7 @@ export async function changeNamenodeGroup(namenodes: string[], command: '-remove
   let lastError: unknown;
   for (const namenode of namenodes) {
     try {
-      const { done } = await postJson(`${namenode.replace(/\/+$/, '')}/rpc/v1/admin/namenodes/${route}`, { url: target, user: userInfo().username }, Done);
+      const { done } = await postJson(`${namenode.replace(/\/+$/, '')}/rpc/v1/admin/namenodes/${route}`, { url: target, user: userInfo().username }, Done, { headers: adminHeaders(userInfo().username) });
       if (command === '-removeNamenode') return `Removed namenode ${target} from the group`;
       return done ? `Leadership is moving to ${target}` : `Leadership transfer to ${target} was not started (not a voter, or already leader)`;
     } catch (error) {

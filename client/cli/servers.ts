@@ -18,6 +18,8 @@ import { createLogger } from '../../shared/logger.js';
 import { startNamenode } from '../../namenode/main.js';
 import { verifyImage } from '../../namenode/namespace/image-format.js';
 import { startDatanode } from '../../datanode/main.js';
+import { peerHeaders } from '../../shared/peer-auth.js';
+import { schemeOf, tlsFilesFrom, trustCa, type TlsFiles } from '../../shared/tls.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
@@ -74,7 +76,7 @@ export function registerServerCommands(program: Command): void {
     .option('--advertised-url <url>', 'URL peers and clients use to reach this namenode (default http://host:port)')
     .option('--peers <urls>', 'URLs of every namenode of the group, this one included, comma-separated')
     .option('--bootstrap', 'found a new group from --peers when the data folder is empty (otherwise an empty node joins the group)')
-    .option('--cluster-secret-file <file>', 'file holding the secret namenodes present to each other (or set DFS_CLUSTER_SECRET)')
+    .option('--cluster-secret-file <file>', 'file holding the cluster secret every namenode and datanode presents to its peers (or set DFS_CLUSTER_SECRET)')
     .option('--block-size <bytes>', 'default block size (e.g. 128m)', byteSize, BLOCK_SIZE_BYTES_DEFAULT)
     .option('--replication <n>', 'default replication', int, REPLICATION_DEFAULT)
     .option('--heartbeat-interval <seconds>', 'expected datanode heartbeat interval', seconds)
@@ -88,10 +90,16 @@ export function registerServerCommands(program: Command): void {
     .option('--webhdfs-proxy', 'WebHDFS: stream file data through this namenode (HttpFS style) instead of redirecting to datanodes')
     .option('--webhdfs-user <name>', 'WebHDFS: the user of requests without user.name (Hadoop\'s static user)', 'dr.who')
     .option('--no-audit', 'do not write the audit log (<data>/audit.log)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (or set DFS_TLS_CERT)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (or set DFS_TLS_KEY)')
+    .option('--tls-ca <file>', 'PEM CA certificate to trust when calling other nodes, e.g. a private CA or a self-signed certificate (or set DFS_TLS_CA)')
+    .option('--require-token', 'refuse client requests without a valid bearer token (or set DFS_REQUIRE_TOKEN=1); needs a cluster secret')
+    .option('--block-token-lifetime <seconds>', 'how long the block tokens this namenode signs stay valid (default 600)', seconds)
     .option('--restore <image>', 'found a new group from a namespace image (dfs dfsadmin -fetchImage); the data folder must be empty')
     .option('--orphan-block-grace <seconds>', 'keep replicas a restored namespace does not know this long before deleting them (default 86400)', seconds)
     .option('--idle-timeout <seconds>', 'close a connection that moved no byte this long, e.g. a stalled request body (default 150)', seconds)
     .action(async (opts) => {
+      const tls = serverTls(opts);
       const namenode = await startNamenode({
         host: opts.host,
         port: opts.port,
@@ -112,6 +120,9 @@ export function registerServerCommands(program: Command): void {
         clusterId: opts.clusterId,
         webhdfsProxy: opts.webhdfsProxy, webhdfsDefaultUser: opts.webhdfsUser,
         audit: opts.audit,
+        requireToken: opts.requireToken === true || ['1', 'true'].includes(process.env.DFS_REQUIRE_TOKEN ?? ''),
+        blockTokenLifetimeMs: opts.blockTokenLifetime,
+        tls,
         restoreImage: opts.restore ? resolve(opts.restore) : undefined,
         orphanBlockGraceMs: opts.orphanBlockGrace,
         idleTimeoutMs: opts.idleTimeout,
@@ -134,7 +145,12 @@ export function registerServerCommands(program: Command): void {
     .option('--scan-rate <bytes>', 'block scanner: bytes verified per second at most (e.g. 1m)', byteSize)
     .option('--scan-period <seconds>', 'block scanner: re-verify each replica this often (default 3 weeks)', seconds)
     .option('--idle-timeout <seconds>', 'close a connection that moved no byte this long, e.g. a stalled upload (default 150)', seconds)
+    .option('--cluster-secret-file <file>', 'file holding the cluster secret, presented to namenodes and peers (or set DFS_CLUSTER_SECRET)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (or set DFS_TLS_CERT)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (or set DFS_TLS_KEY)')
+    .option('--tls-ca <file>', 'PEM CA certificate to trust when calling other nodes, e.g. a private CA or a self-signed certificate (or set DFS_TLS_CA)')
     .action(async (opts) => {
+      const tls = serverTls(opts);
       const datanode = await startDatanode({
         host: opts.host,
         port: opts.port,
@@ -148,6 +164,8 @@ export function registerServerCommands(program: Command): void {
         scanRateBytesPerSecond: opts.scanRate,
         scanPeriodMs: opts.scanPeriod,
         idleTimeoutMs: opts.idleTimeout,
+        clusterSecret: readClusterSecret(opts.clusterSecretFile),
+        tls,
       });
       closeOnSignals(() => datanode.close());
     });
@@ -165,6 +183,10 @@ export function registerServerCommands(program: Command): void {
     .option('--heartbeat-interval <seconds>', 'datanode heartbeat interval', seconds)
     .option('--dead-after <seconds>', 'declare a silent datanode dead after this long', seconds)
     .option('--restore <image>', 'a new cluster only: every namenode founds the group from this namespace image')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (or set DFS_TLS_CERT)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (or set DFS_TLS_KEY)')
+    .option('--tls-ca <file>', 'PEM CA certificate to trust when calling other nodes, e.g. a private CA or a self-signed certificate (or set DFS_TLS_CA)')
+    .option('--require-token', 'namenodes refuse client requests without a valid bearer token')
     .action(async (opts) => {
       await runCluster({
         dataDir: resolve(opts.data),
@@ -177,8 +199,18 @@ export function registerServerCommands(program: Command): void {
         heartbeatIntervalMs: opts.heartbeatInterval,
         deadAfterMs: opts.deadAfter,
         restoreImage: opts.restore ? resolve(opts.restore) : undefined,
+        tls: serverTls(opts),
+        requireToken: opts.requireToken === true,
       });
     });
+}
+
+/** The TLS files of a server command; the CA (if any) is trusted by this process from now on. */
+function serverTls(opts: { tlsCert?: string; tlsKey?: string; tlsCa?: string }): TlsFiles {
+  const files = tlsFilesFrom(opts);
+  const absolute = (file: string | undefined) => (file ? resolve(file) : undefined);
+  if (files.ca) trustCa(files.ca);
+  return { cert: absolute(files.cert), key: absolute(files.key), ca: absolute(files.ca) };
 }
 
 interface ClusterOptions {
@@ -192,6 +224,8 @@ interface ClusterOptions {
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
   restoreImage?: string;
+  tls: TlsFiles;
+  requireToken: boolean;
 }
 
 async function runCluster(options: ClusterOptions): Promise<void> {
@@ -214,7 +248,12 @@ async function runCluster(options: ClusterOptions): Promise<void> {
     const logFile = createWriteStream(join(dir, `${name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
       stdio: ['ignore', 'inherit', 'pipe'],
-      env: { ...process.env, DFS_CLUSTER_SECRET: readClusterSecret(secretFile) },
+      env: {
+        ...process.env,
+        DFS_CLUSTER_SECRET: readClusterSecret(secretFile),
+        ...(options.tls.cert ? { DFS_TLS_CERT: options.tls.cert, DFS_TLS_KEY: options.tls.key } : {}),
+        ...(options.tls.ca ? { DFS_TLS_CA: options.tls.ca } : {}),
+      },
     });
     child.stderr!.pipe(logFile);
     child.on('exit', (code, signal) => {
@@ -223,12 +262,13 @@ async function runCluster(options: ClusterOptions): Promise<void> {
     children.push({ name, child });
   };
 
-  const namenodeUrls = Array.from({ length: options.namenodes }, (_, i) => `http://127.0.0.1:${options.namenodePort + i}`);
+  const scheme = schemeOf(options.tls);
+  const namenodeUrls = Array.from({ length: options.namenodes }, (_, i) => `${scheme}://127.0.0.1:${options.namenodePort + i}`);
   for (let i = 1; i <= options.namenodes; i++) {
     const port = options.namenodePort + i - 1;
     spawnNode(`nn${i}`, [
       'namenode', '--port', String(port), '--data', join(options.dataDir, `nn${i}`),
-      '--peers', namenodeUrls.join(','), ...(isNewCluster ? ['--bootstrap'] : []),
+      '--peers', namenodeUrls.join(','), ...(isNewCluster ? ['--bootstrap'] : []), ...(options.requireToken ? ['--require-token'] : []),
       ...(options.restoreImage ? ['--restore', options.restoreImage] : []),
       '--block-size', String(options.blockSize), '--replication', String(options.replication),
       ...(options.heartbeatIntervalMs ? ['--heartbeat-interval', String(options.heartbeatIntervalMs / 1000)] : []),
@@ -238,7 +278,7 @@ async function runCluster(options: ClusterOptions): Promise<void> {
   const datanodeUrls: string[] = [];
   for (let i = 1; i <= options.datanodes; i++) {
     const port = options.datanodePort + i - 1;
-    datanodeUrls.push(`http://127.0.0.1:${port}`);
+    datanodeUrls.push(`${scheme}://127.0.0.1:${port}`);
     spawnNode(`dn${i}`, [
       'datanode', '--port', String(port), '--data', join(options.dataDir, `dn${i}`), '--namenodes', namenodeUrls.join(','),
       ...(options.heartbeatIntervalMs ? ['--heartbeat-interval', String(options.heartbeatIntervalMs / 1000)] : []),
@@ -261,7 +301,7 @@ async function runCluster(options: ClusterOptions): Promise<void> {
   closeOnSignals(stopAll);
 
   try {
-    await waitForCluster(namenodeUrls[0], options.datanodes);
+    await waitForCluster(namenodeUrls[0], options.datanodes, readClusterSecret(secretFile));
   } catch (error) {
     await stopAll();
     throw error;
@@ -273,6 +313,8 @@ async function runCluster(options: ClusterOptions): Promise<void> {
     '',
     'Try it from another terminal:',
     `  export DFS_NAMENODES=${namenodeUrls.join(',')}`,
+    ...(options.tls.ca ? [`  export DFS_TLS_CA=${options.tls.ca}`] : []),
+    ...(options.requireToken ? [`  export DFS_TOKEN=$(DFS_CLUSTER_SECRET=$(cat ${secretFile}) npx dfs dfsadmin -createToken $(whoami))`] : []),
     '  npx dfs -mkdir -p /demo && npx dfs -put README.md /demo/ && npx dfs -ls /demo',
     `Or open the web UI: ${namenodeUrls[0]}/ (each node serves one at its URL)`,
     '',
@@ -282,7 +324,7 @@ async function runCluster(options: ClusterOptions): Promise<void> {
 }
 
 /** Waits until the namespace answers (a leader is elected and has formatted it) and `count` datanodes are live. */
-async function waitForCluster(namenodeUrl: string, count: number): Promise<void> {
+async function waitForCluster(namenodeUrl: string, count: number, secret: string | undefined): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     try {
@@ -290,7 +332,8 @@ async function waitForCluster(namenodeUrl: string, count: number): Promise<void>
       const report = (await response.body.json()) as { totals?: { live: number } };
       const root = await request(`${namenodeUrl}/rpc/v1/client/getFileInfo`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // As a peer: it also gets in when the namenodes require tokens.
+        headers: { 'content-type': 'application/json', ...peerHeaders(secret) },
         body: JSON.stringify({ path: '/' }),
       });
       await root.body.dump();

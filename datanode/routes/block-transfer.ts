@@ -9,6 +9,7 @@ import { DfsError, isDfsError } from '../../shared/errors.js';
 import { parseInput } from '../../shared/http.js';
 import type { DatanodeContext } from '../context.js';
 import { receiveBlock } from '../block-receiver.js';
+import { authorizeBlockAccess } from '../block-access.js';
 import { metricsOf } from '../metrics.js';
 import type { Replica, VerifiedChunk } from '../storage/block-store.js';
 
@@ -20,8 +21,9 @@ const BlockQuery = z.object({
     .optional()
     .transform((value) => (value ?? '').split(',').filter((url) => url.length > 0))
     .pipe(z.array(z.string().url()).max(64)),
+  blocktoken: z.string().optional(),
 });
-const ReadQuery = z.object({ genStamp: z.coerce.number().int().positive() });
+const ReadQuery = z.object({ genStamp: z.coerce.number().int().positive(), blocktoken: z.string().optional() });
 
 export interface ByteRange {
   start: number;
@@ -56,17 +58,19 @@ export function blockTransferRoutes(ctx: DatanodeContext): FastifyPluginAsync {
 
     app.put(`${BLOCKS_PATH}/:blockId`, async (request) => {
       const { blockId } = parseInput(BlockParams, request.params, 'block id');
-      const { genStamp, targets } = parseInput(BlockQuery, request.query, 'block write parameters');
+      const { genStamp, targets, blocktoken } = parseInput(BlockQuery, request.query, 'block write parameters');
+      authorizeBlockAccess(ctx, request, { blockId }, 'write', blocktoken);
       const body = request.body as Readable | undefined;
       // Without destroyOnReturn an early error answer still reaches the sender; Node drains the rest.
       const source: AsyncIterable<Uint8Array> = body ? body.iterator({ destroyOnReturn: false }) : emptySource();
-      return receiveBlock(ctx, { blockId, genStamp, targets }, source);
+      return receiveBlock(ctx, { blockId, genStamp, targets, blockToken: blocktoken }, source);
     });
 
     // No implicit HEAD: it would run the handler and read (and verify) the whole range for nothing.
     app.get(`${BLOCKS_PATH}/:blockId`, { exposeHeadRoute: false }, async (request, reply) => {
       const { blockId } = parseInput(BlockParams, request.params, 'block id');
-      const { genStamp } = parseInput(ReadQuery, request.query, 'block read parameters');
+      const { genStamp, blocktoken } = parseInput(ReadQuery, request.query, 'block read parameters');
+      authorizeBlockAccess(ctx, request, { blockId }, 'read', blocktoken);
       const replica = ctx.store.get({ blockId, genStamp });
       const range = parseRange(request.headers.range, replica.numBytes);
       if (range === 'unsatisfiable') {

@@ -15,6 +15,7 @@ import { crc32cOf } from '../../shared/checksum.js';
 import { CHECKSUM_BYTES, CHECKSUM_CHUNK_BYTES } from '../../shared/constants.js';
 import type { WebHdfsParams } from '../../shared/webhdfs.js';
 import { AppendStream } from '../../client/append-stream.js';
+import { peerHeaders } from '../../shared/peer-auth.js';
 
 /** Clients kept per (namenode, user): each holds a connection pool, so they are reused. */
 const CLIENTS_MAX = 64;
@@ -24,13 +25,16 @@ const EVICTED_CLIENT_CLOSE_DELAY_MS = 120_000;
 export class ClientPool {
   private readonly clients = new Map<string, DfsClient>();
 
+  /** With the cluster secret, each client vouches for its user to the namenode (it authenticated that user itself). */
+  constructor(private readonly secret?: string) {}
+
   get(namenodeUrl: string, user: string): DfsClient {
     const key = `${namenodeUrl} ${user}`;
     let client = this.clients.get(key);
     if (client) {
       this.clients.delete(key);
     } else {
-      client = new DfsClient({ namenodes: [namenodeUrl], user });
+      client = new DfsClient({ namenodes: [namenodeUrl], user, headers: peerHeaders(this.secret, user) });
       if (this.clients.size >= CLIENTS_MAX) {
         const [oldestKey, oldest] = this.clients.entries().next().value as [string, DfsClient];
         this.clients.delete(oldestKey);

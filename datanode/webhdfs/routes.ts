@@ -4,17 +4,20 @@
 
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { DfsError } from '../../shared/errors.js';
-import { WEBHDFS_PREFIX, encodePath, parseWebHdfsRequest, prepareWebHdfsScope, type WebHdfsParams } from '../../shared/webhdfs.js';
+import { WEBHDFS_PREFIX, encodePath, parseWebHdfsRequest, prepareWebHdfsScope, redirectAccessMode, type WebHdfsParams } from '../../shared/webhdfs.js';
 import { allowCrossOriginWebHdfs } from '../../shared/webhdfs-cors.js';
+import { authorizeBlockAccess } from '../block-access.js';
 import type { DatanodeContext } from '../context.js';
 import { ClientPool, appendFile, createFile, fileChecksum, openFile } from './data-ops.js';
 
 /** The user a request without `user.name` runs as (Hadoop's hadoop.http.staticuser.user). */
 export const WEBHDFS_DEFAULT_USER = 'dr.who';
+/** The ops a datanode serves; the others are the namenode's. */
+const DATA_OPS: ReadonlySet<string> = new Set(['CREATE', 'APPEND', 'OPEN', 'GETFILECHECKSUM']);
 
 export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUser?: string } = {}): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    const clients = new ClientPool();
+    const clients = new ClientPool(ctx.secret);
     app.addHook('onClose', () => clients.close());
     prepareWebHdfsScope(app);
     // The namenode's file browser uploads here from another origin.
@@ -22,8 +25,15 @@ export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUs
 
     const handle = async (request: FastifyRequest, reply: FastifyReply) => {
       const { op, params, path } = parseWebHdfsRequest(request);
-      const namenode = namenodeUrl(params);
-      const client = clients.get(namenode, params['user.name'] ?? options.defaultUser ?? WEBHDFS_DEFAULT_USER);
+      const namenode = namenodeUrl(params, ctx.namenodeUrls);
+      if (!DATA_OPS.has(op)) throw new DfsError('UnsupportedOperation', `${op} is not supported`);
+      // With a cluster secret, only the namenode's signed grant for this path and op lets a request in;
+      // its user is the one the namenode authenticated, and only a known namenode hears the secret.
+      const granted = authorizeBlockAccess(ctx, request, { path }, redirectAccessMode(op), params.blocktoken);
+      if (ctx.secret !== undefined && !ctx.namenodeUrls.includes(namenode)) {
+        throw new DfsError('AccessControl', `namenoderpcaddress ${params.namenoderpcaddress} is not a namenode of this datanode`);
+      }
+      const client = clients.get(namenode, granted ?? params['user.name'] ?? options.defaultUser ?? WEBHDFS_DEFAULT_USER);
       switch (op) {
         case 'CREATE': {
           const ended = ctx.transfers.begin('write', { path });
@@ -60,8 +70,16 @@ export function webhdfsDatanodeRoutes(ctx: DatanodeContext, options: { defaultUs
   };
 }
 
-/** Hadoop's datanode reaches the namenode named by the redirect (`namenoderpcaddress`, host:port). */
-function namenodeUrl(params: WebHdfsParams): string {
-  if (!params.namenoderpcaddress) throw new DfsError('IllegalArgument', 'namenoderpcaddress is not specified.');
-  return `http://${params.namenoderpcaddress}`;
+/**
+ * Hadoop's datanode reaches the namenode named by the redirect (`namenoderpcaddress`, host:port):
+ * as this datanode's own namenode URL with that address (so its scheme, http or https), else over
+ * the scheme of its namenodes.
+ */
+function namenodeUrl(params: WebHdfsParams, known: readonly string[]): string {
+  const address = params.namenoderpcaddress;
+  if (!address) throw new DfsError('IllegalArgument', 'namenoderpcaddress is not specified.');
+  const match = known.find((url) => URL.canParse(url) && new URL(url).host === address);
+  if (match) return match;
+  const scheme = known[0] && URL.canParse(known[0]) ? new URL(known[0]).protocol : 'http:';
+  return `${scheme}//${address}`;
 }

@@ -10,8 +10,9 @@ import { assert, unreachable } from '../../shared/assert.js';
 import { INODE_DIRECTORY, INODE_FILE, ROOT_INODE_ID } from './schema.js';
 import { NamespaceStore, toExtendedBlock, type InodeRow } from './store.js';
 import type { ApplyOutcome, CommandOf, NamespaceCommand } from './commands.js';
-import { PermissionChecker, READ, WRITE, type AccessRequest } from './permissions.js';
+import { EXECUTE, PermissionChecker, READ, WRITE, type AccessRequest } from './permissions.js';
 import { SnapshotManager, refuseSnapshotChanges } from './snapshots.js';
+import { applyCreateToken, applyRevokeToken } from './tokens.js';
 
 /** Entries whose client results are kept for de-duplicating retries (a retry older than this is rare). */
 const CLIENT_REQUEST_WINDOW_ENTRIES = 200_000;
@@ -159,6 +160,10 @@ export class NamespaceStateMachine {
         return this.snapshots.delete(command);
       case 'renameSnapshot':
         return this.snapshots.rename(command);
+      case 'createToken':
+        return applyCreateToken(this.store, command);
+      case 'revokeToken':
+        return applyRevokeToken(this.store, command);
       default:
         return unreachable(command, 'namespace command');
     }
@@ -397,7 +402,7 @@ export class NamespaceStateMachine {
     const row = this.store.resolve(command.path);
     if (!row) return { deleted: false, removedBlocks: [] };
     if (row.id === ROOT_INODE_ID) throw new DfsError('IllegalArgument', 'Cannot delete the root directory /', { path: '/' });
-    this.checkAccess(command.checkAs, command.path, { parent: WRITE });
+    this.checkAccess(command.checkAs, command.path, { parent: WRITE, subtree: READ | WRITE | EXECUTE });
     if (row.type === INODE_DIRECTORY && !command.recursive && this.store.childCount(row.id) > 0) {
       throw new DfsError('PathIsNotEmptyDirectory', `\`${command.path} is non empty': Directory is not empty`, { path: command.path });
     }

@@ -3,6 +3,7 @@
 // enters the log, so every namenode that applies it reaches the same state.
 
 import { z } from 'zod';
+import { CreateTokenCommand, RevokeTokenCommand } from './tokens.js';
 import { ClientName, ExtendedBlock, Permission, Replication, BlockSize, UserName, RequestId } from '../../shared/protocol.js';
 
 const Common = {
@@ -108,6 +109,8 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
   z.object({ op: z.literal('createSnapshot'), ...Common, path: z.string(), name: z.string(), user: UserName.optional() }),
   z.object({ op: z.literal('deleteSnapshot'), ...Common, path: z.string(), name: z.string(), user: UserName.optional() }),
   z.object({ op: z.literal('renameSnapshot'), ...Common, path: z.string(), oldName: z.string(), newName: z.string(), user: UserName.optional() }),
+  CreateTokenCommand,
+  RevokeTokenCommand,
 ]);
 export type NamespaceCommand = z.infer<typeof NamespaceCommand>;
 export type CommandOf<Op extends NamespaceCommand['op']> = Extract<NamespaceCommand, { op: Op }>;

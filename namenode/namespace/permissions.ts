@@ -41,7 +41,15 @@ export interface AccessRequest {
   parent?: number;
   /** Needed on the inode itself (open: READ, listing: READ_EXECUTE, setTimes: WRITE). */
   self?: number;
+  /**
+   * Needed on every non-empty directory of the subtree, the inode included (recursive delete:
+   * rwx, HDFS's subAccess), so nobody removes what lies in directories they cannot change.
+   */
+  subtree?: number;
 }
+
+/** Directories of a subtree checked at most; a larger tree is checked by the superuser's delete. */
+const SUBTREE_DIRECTORIES_MAX = 1_000_000;
 
 export class PermissionChecker {
   constructor(
@@ -77,6 +85,24 @@ export class PermissionChecker {
       }
     }
     if (access.self !== undefined && exists) this.require(inodes[inodes.length - 1], access.self, path);
+    if (access.subtree !== undefined && exists) this.requireSubtree(inodes[inodes.length - 1], path, access.subtree);
+  }
+
+  private requireSubtree(root: InodeRow, path: string, action: number): void {
+    if (root.type !== INODE_DIRECTORY) return;
+    const children = this.store.db.prepare('SELECT * FROM inodes WHERE parent = ? AND type = ?');
+    const hasChildren = this.store.db.prepare('SELECT 1 FROM inodes WHERE parent = ? LIMIT 1');
+    const pending: Array<{ row: InodeRow; path: string }> = [{ row: root, path }];
+    let visited = 0;
+    while (pending.length > 0) {
+      const { row, path: dirPath } = pending.pop()!;
+      if (++visited > SUBTREE_DIRECTORIES_MAX) {
+        throw new DfsError('AccessControl', `Permission denied: ${path} holds more than ${SUBTREE_DIRECTORIES_MAX} directories to check; only the superuser may delete it`, { path });
+      }
+      if (hasChildren.get(row.id) === undefined) continue; // HDFS ignores empty directories here
+      this.require(row, action, dirPath);
+      for (const child of children.all(row.id, INODE_DIRECTORY) as InodeRow[]) pending.push({ row: child, path: `${dirPath === '/' ? '' : dirPath}/${child.name}` });
+    }
   }
 
   /**

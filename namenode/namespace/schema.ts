@@ -4,6 +4,7 @@
 
 import type { Database } from 'better-sqlite3';
 import { migrateSnapshots } from './snapshot-schema.js';
+import { TOKENS_DDL } from './tokens.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -64,5 +65,6 @@ export function migrate(db: Database): void {
   }
   db.exec(DDL);
   migrateSnapshots(db);
+  db.exec(TOKENS_DDL);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }

@@ -72,6 +72,8 @@ export function snapshotSql(store: NamespaceStore): SnapshotStatements {
 function pathsChangedBy(command: NamespaceCommand): string[] {
   switch (command.op) {
     case 'format':
+    case 'createToken':
+    case 'revokeToken':
       return [];
     case 'rename':
       return [command.src, command.dst];

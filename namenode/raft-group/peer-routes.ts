@@ -1,13 +1,12 @@
 // Routes between namenodes: Raft messages and snapshot transfers, and the join request a new (or
 // wiped) namenode sends to become a member. All of them require the cluster secret.
 
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DfsError } from '../../shared/errors.js';
 import { parseInput, postJson } from '../../shared/http.js';
 import type { RaftNamespaceLog } from './raft-namespace-log.js';
-import { CLUSTER_SECRET_HEADER } from './peer-transport.js';
+import { CLUSTER_SECRET_HEADER, requireClusterSecret } from '../../shared/peer-auth.js';
 import { MessageBatch, decodeMessage, peerUrlOf } from './wire.js';
 import type { SnapshotMessage } from '../raft/core/index.js';
 
@@ -15,19 +14,9 @@ const JoinRequest = z.object({ id: z.string().min(1).max(512) });
 const RETRY_CONF_CHANGE_MS = 100;
 const JOIN_TIMEOUT_MS = 30_000;
 
-export function requireClusterSecret(secret: string) {
-  const expected = Buffer.from(secret);
-  return async (request: FastifyRequest): Promise<void> => {
-    const given = Buffer.from(String(request.headers[CLUSTER_SECRET_HEADER] ?? ''));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new DfsError('Unauthorized', 'Peer request refused: missing or wrong cluster secret');
-    }
-  };
-}
-
 export async function peerRoutes(app: FastifyInstance, options: { raft: RaftNamespaceLog; secret: string }): Promise<void> {
   const { raft } = options;
-  app.addHook('onRequest', requireClusterSecret(options.secret));
+  app.addHook('onRequest', requireClusterSecret(options.secret, 'Peer request'));
   // Snapshot bodies are streamed to disk, never parsed.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 

@@ -8,12 +8,12 @@ import type { Logger } from 'pino';
 import type { Message, SnapshotMessage } from '../raft/core/index.js';
 import type { SnapshotInfo } from '../raft/storage/index.js';
 import { encodeMessage, peerUrlOf } from './wire.js';
+import { CLUSTER_SECRET_HEADER } from '../../shared/peer-auth.js';
 
 /** Messages queued per peer before the oldest are dropped. */
 const PEER_QUEUE_MESSAGES_MAX = 10_000;
 const PEER_REQUEST_TIMEOUT_MS = 5_000;
 const SNAPSHOT_REQUEST_TIMEOUT_MS = 120_000;
-export const CLUSTER_SECRET_HEADER = 'x-dfs-cluster-secret';
 
 interface PeerQueue {
   messages: Message[];

@@ -6,13 +6,15 @@ import { ClientRpc, LEADER_HINT_HEADER, SNAPSHOT_READ_METHODS, type ClientMethod
 import { DfsError } from '../../shared/errors.js';
 import { parseInput, postJson } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
+import type { NamenodeAuth } from '../security/auth.js';
+import { grantBlockTokens } from '../security/block-grants.js';
 import { FORWARDED_FOR_HEADER, callerIp, rpcAuditTarget, type AuditLog } from '../audit-log.js';
 
 /** Methods any namenode answers itself; every other one changes state and runs on the leader. */
 const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary', ...SNAPSHOT_READ_METHODS]);
 const FORWARDED_HEADER = 'x-dfs-forwarded-by';
 
-export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem; selfUrl: string; audit?: AuditLog }): Promise<void> {
+export async function clientRpcRoutes(app: FastifyInstance, options: { namesystem: Namesystem; selfUrl: string; audit?: AuditLog; auth: NamenodeAuth }): Promise<void> {
   const { namesystem } = options;
   const handlers: { [M in ClientMethod]: (request: never) => Promise<unknown> } = {
     mkdirs: (r) => namesystem.mkdirs(r),
@@ -48,6 +50,10 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
     if (!Object.hasOwn(ClientRpc, method)) throw new DfsError('UnsupportedOperation', `Unknown client method: ${method}`);
     const spec = ClientRpc[method as ClientMethod];
     const input = parseInput(spec.request, request.body ?? {}, `${method} request`);
+    // Only a namenode (holding the cluster secret) forwards; the audit log trusts its forwarded-for.
+    if (request.headers[FORWARDED_HEADER] && !options.auth.isPeer(request)) throw new DfsError('Unauthorized', 'Forwarded request refused: missing or wrong cluster secret');
+    const user = options.auth.identify(request, (input as { user?: string }).user);
+    if (user !== undefined) (input as { user?: string }).user = user;
     const leaderHint = namesystem.log.isLeader ? options.selfUrl : namesystem.log.leaderUrl;
     if (leaderHint) reply.header(LEADER_HINT_HEADER, leaderHint);
     if (!READ_METHODS.has(method as ClientMethod) && !namesystem.log.isLeader) {
@@ -56,9 +62,15 @@ export async function clientRpcRoutes(app: FastifyInstance, options: { namesyste
       if (!leader || request.headers[FORWARDED_HEADER]) {
         throw new DfsError('Unavailable', leader ? 'Leadership is changing; retry' : 'No namenode leader is elected yet; retry', { leader });
       }
-      return postJson(`${leader}/rpc/v1/client/${method}`, request.body, spec.response, { headers: { [FORWARDED_HEADER]: '1', [FORWARDED_FOR_HEADER]: request.ip } });
+      return postJson(`${leader}/rpc/v1/client/${method}`, input, spec.response, {
+        headers: { [FORWARDED_HEADER]: '1', [FORWARDED_FOR_HEADER]: request.ip, ...options.auth.peerHeaders(user) },
+      });
     }
-    const run = () => handlers[method as ClientMethod](input as never);
+    const run = async () => {
+      const answer = await handlers[method as ClientMethod](input as never);
+      grantBlockTokens(method as ClientMethod, answer, user ?? namesystem.config.defaultUser, options.auth.blockTokens);
+      return answer;
+    };
     if (!options.audit) return run();
     const who = { user: (input as { user?: string }).user ?? namesystem.config.defaultUser, ip: callerIp(request, FORWARDED_HEADER), proto: 'rpc' as const };
     return options.audit.around(rpcAuditTarget(method, input as never), who, run);

@@ -9,16 +9,32 @@ import { parseInput } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
 import type { ReplicationMonitor } from '../datanodes/replication-monitor.js';
 import { adminRoutes } from './admin.js';
+import { requireClusterSecret } from '../../shared/peer-auth.js';
+
+const DATANODE_RPC_PREFIX = '/rpc/v1/datanode/';
 
 export async function datanodeRpcRoutes(
   app: FastifyInstance,
-  options: { namesystem: Namesystem; namenodeId: string; heartbeatIntervalMs: number; monitor: ReplicationMonitor },
+  options: {
+    namesystem: Namesystem;
+    namenodeId: string;
+    heartbeatIntervalMs: number;
+    monitor: ReplicationMonitor;
+    /** The configured cluster secret: datanodes must present it. Unchecked when none is configured. */
+    secret?: string;
+  },
 ): Promise<void> {
   const { namesystem, monitor } = options;
   const datanodes = namesystem.datanodes;
   app.addHook('onReady', async () => monitor.start());
   app.addHook('onClose', async () => monitor.stop());
   await app.register(adminRoutes, { namesystem, monitor });
+  if (options.secret !== undefined) {
+    const check = requireClusterSecret(options.secret, 'Datanode request');
+    app.addHook('onRequest', async (request) => {
+      if (request.url.startsWith(DATANODE_RPC_PREFIX)) await check(request);
+    });
+  }
 
   app.post('/rpc/v1/datanode/register', async (request) => {
     const input = parseInput(DatanodeRpc.register.request, request.body, 'register request');

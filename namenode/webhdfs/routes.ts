@@ -22,6 +22,7 @@ import {
   queryString,
   snapshotDiffReportJson,
   snapshottableDirectoryListJson,
+  redirectAccessMode,
   type WebHdfsOp,
   type WebHdfsParams,
 } from '../../shared/webhdfs.js';
@@ -29,6 +30,8 @@ import { ClientPool, appendFile, createFile, fileChecksum, openFile } from '../.
 import type { Namesystem } from '../namesystem.js';
 import { FORWARDED_FOR_HEADER, callerIp, webhdfsAuditTarget, type AuditLog } from '../audit-log.js';
 import { REQUEST_ID_PARAM } from '../../shared/request-id.js';
+import { BLOCK_TOKEN_PARAM } from '../../shared/block-token.js';
+import type { NamenodeAuth } from '../security/auth.js';
 
 export interface WebHdfsNamenodeOptions {
   namesystem: Namesystem;
@@ -38,6 +41,7 @@ export interface WebHdfsNamenodeOptions {
   proxy?: boolean;
   /** Audits the ops this namenode answers itself. */
   audit?: AuditLog;
+  auth: NamenodeAuth;
 }
 
 /** Ops that change the namespace: a follower relays them to the leader. */
@@ -58,6 +62,8 @@ const LEADER_OPS: ReadonlySet<WebHdfsOp> = new Set([
   'DELETESNAPSHOT',
 ]);
 const FORWARDED_HEADER = 'x-dfs-forwarded-by';
+/** Ops whose data a datanode (or this namenode in proxy mode) streams after a redirect. */
+const DATA_OPS: ReadonlySet<WebHdfsOp> = new Set(['CREATE', 'APPEND', 'OPEN', 'GETFILECHECKSUM']);
 /** Rename failures HDFS's (boolean) rename answers with false rather than an exception. */
 const RENAME_FALSE_KINDS = new Set(['FileNotFound', 'FileAlreadyExists', 'ParentNotDirectory', 'Io']);
 
@@ -73,14 +79,20 @@ interface Call {
 export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHdfsNamenodeOptions): Promise<void> {
   const { namesystem, selfUrl } = options;
   const selfAddress = new URL(selfUrl).host;
-  const clients = new ClientPool();
+  const clients = new ClientPool(options.auth.secret);
   app.addHook('onClose', () => clients.close());
   // A redirected op ignores its body (as Hadoop's namenode does); proxy mode streams it.
   prepareWebHdfsScope(app);
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const { op, params, path } = parseWebHdfsRequest(request);
-    const call: Call = { op, path, params, user: params['user.name'] ?? namesystem.config.defaultUser, request, reply };
+    if (request.headers[FORWARDED_HEADER] && !options.auth.isPeer(request)) throw new DfsError('Unauthorized', 'Forwarded request refused: missing or wrong cluster secret');
+    // Proxy mode's second step comes back here with the grant this namenode signed in its redirect;
+    // a grant stands for its user only for the data ops it was made for, never for other ops.
+    const user = params.blocktoken !== undefined && options.proxy && DATA_OPS.has(op)
+      ? options.auth.blockTokens.verify(params.blocktoken, { path }, redirectAccessMode(op))
+      : options.auth.identify(request, params['user.name'], params.delegation);
+    const call: Call = { op, path, params, user: user ?? namesystem.config.defaultUser, request, reply };
     if (LEADER_OPS.has(op) && !namesystem.log.isLeader) return relayToLeader(call);
     if (!options.audit) return dispatch(call);
     const who = { user: call.user, ip: callerIp(request, FORWARDED_HEADER), proto: 'webhdfs' as const };
@@ -251,11 +263,13 @@ export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHd
     const forwarded: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.query as Record<string, string | string[]>)) {
       const lower = name.toLowerCase();
-      if (lower === 'op' || lower === 'noredirect' || lower === 'user.name' || lower === 'namenoderpcaddress') continue;
+      // A bearer token stays here: the datanode gets a grant for this one path and op instead.
+      if (['op', 'noredirect', 'user.name', 'namenoderpcaddress', 'delegation', BLOCK_TOKEN_PARAM].includes(lower)) continue;
       forwarded[lower] = Array.isArray(value) ? value[value.length - 1] : value;
     }
     // The request id rides along as a parameter: a client following a redirect does not resend headers.
-    const query = queryString({ op, 'user.name': user, namenoderpcaddress: selfAddress, ...forwarded, [REQUEST_ID_PARAM]: request.id, ...extra });
+    const grant = options.auth.blockTokens.sign({ path, mode: redirectAccessMode(op), user });
+    const query = queryString({ op, 'user.name': user, namenoderpcaddress: selfAddress, ...forwarded, [REQUEST_ID_PARAM]: request.id, [BLOCK_TOKEN_PARAM]: grant, ...extra });
     const location = `${target.url}${WEBHDFS_PREFIX}${encodePath(path)}?${query}`;
     if (params.noredirect) return reply.code(200).type('application/json').send({ Location: location });
     return reply.code(307).header('location', location).header('content-length', '0').send();
@@ -284,14 +298,14 @@ export async function webhdfsNamenodeRoutes(app: FastifyInstance, options: WebHd
   }
 
   /** A follower hands a namespace change to the leader and answers with the leader's answer. */
-  async function relayToLeader({ request, reply }: Call): Promise<unknown> {
+  async function relayToLeader({ request, reply, user }: Call): Promise<unknown> {
     const leader = namesystem.log.leaderUrl;
     if (!leader || request.headers[FORWARDED_HEADER]) {
       throw new DfsError('Unavailable', leader ? 'Leadership is changing; retry' : 'No namenode leader is elected yet; retry', { leader });
     }
     let answer;
     try {
-      answer = await httpRequest(`${leader}${request.url}`, { method: request.method as 'PUT', headers: { [FORWARDED_HEADER]: '1', [FORWARDED_FOR_HEADER]: request.ip, 'x-request-id': request.id } });
+      answer = await httpRequest(`${leader}${request.url}`, { method: request.method as 'PUT', headers: { [FORWARDED_HEADER]: '1', [FORWARDED_FOR_HEADER]: request.ip, 'x-request-id': request.id, ...options.auth.peerHeaders(user) } });
     } catch (error) {
       throw new DfsError('Unavailable', `Cannot reach the leader ${leader}: ${(error as Error).message}`, { leader });
     }

@@ -94,6 +94,7 @@ export class ChaosCluster {
         new NodeProcess(name, 'datanode', join(this.options.root, name), () => [
           ...this.listenArgs(name),
           '--namenodes', this.namenodeUrls.join(','),
+          '--cluster-secret-file', secretFile,
           '--heartbeat-interval', '0.3',
         ], launch(name)),
     );

@@ -3,6 +3,7 @@
 // own temporary folder, and always ended by the test's teardown.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,10 +50,10 @@ export interface CliRun {
 }
 
 /** Runs the built dfs CLI against `namenodes`; resolves with its exit code and output, never throws on failure. */
-export function runCli(args: string[], namenodes: string[], input?: Buffer): Promise<CliRun> {
+export function runCli(args: string[], namenodes: string[], input?: Buffer, env: Record<string, string | undefined> = {}): Promise<CliRun> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, DFS_NAMENODES: namenodes.join(','), DFS_LOG_LEVEL: 'warn' },
+      env: { ...process.env, DFS_NAMENODES: namenodes.join(','), DFS_LOG_LEVEL: 'warn', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const stdout: Buffer[] = [];
@@ -133,14 +134,16 @@ export interface TestClusterOptions {
   heartbeatIntervalSeconds?: number;
   deadAfterSeconds?: number;
   staleAfterSeconds?: number;
-  /** Extra flags for datanode i (1-based), e.g. a capacity cap or a second data folder. */
-  datanodeArgs?: (index: number) => string[];
   /** Extra flags for the namenode. */
   namenodeArgs?: string[];
+  /** Extra flags for datanode i (1-based), e.g. a capacity cap or a second data folder. */
+  datanodeArgs?: (index: number) => string[];
 }
 
 export class TestCluster {
   readonly root = temporaryDirectory('cluster');
+  /** Every node gets it, as `dfs cluster` does: peer traffic and block tokens are checked. */
+  readonly secret = randomBytes(16).toString('hex');
   namenode!: NodeProcess;
   datanodes: NodeProcess[] = [];
 
@@ -166,7 +169,7 @@ export class TestCluster {
       ...(o.deadAfterSeconds ? ['--dead-after', String(o.deadAfterSeconds)] : []),
       ...(o.staleAfterSeconds ? ['--stale-after', String(o.staleAfterSeconds)] : []),
       ...(o.namenodeArgs ?? []),
-    ]);
+    ], { env: { DFS_CLUSTER_SECRET: this.secret } });
     await this.namenode.start();
     for (let i = 1; i <= (o.datanodes ?? 3); i++) this.datanodes.push(this.newDatanode(i));
     await Promise.all(this.datanodes.map((node) => node.start()));
@@ -180,7 +183,7 @@ export class TestCluster {
       '--heartbeat-interval', String(o.heartbeatIntervalSeconds ?? 0.5),
       ...(o.datanodeArgs?.(index) ?? []),
       ...extraArgs,
-    ]);
+    ], { env: { DFS_CLUSTER_SECRET: this.secret } });
   }
 
   /** Starts one more datanode (it joins the cluster; the caller waits for what it needs). */

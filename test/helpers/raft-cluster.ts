@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { DfsClient } from '../../client/dfs-client.js';
+import { peerHeaders } from '../../shared/peer-auth.js';
 import { NodeProcess, runCli, temporaryDirectory, waitFor, type CliRun } from './processes.js';
 
 export interface RaftStatusView {
@@ -89,7 +90,12 @@ export class RaftTestCluster {
 
   private async boot(): Promise<void> {
     const count = this.options.namenodes ?? 3;
-    for (let i = 0; i < count; i++) this.ports.push(await freePort());
+    // A port is free only until someone binds it: the OS may hand the same one out twice in a row,
+    // and two namenodes on one port never start (the second waits forever on a port in use).
+    while (this.ports.length < count) {
+      const port = await freePort();
+      if (!this.ports.includes(port)) this.ports.push(port);
+    }
     const founding = { value: true };
     this.namenodes = this.ports.map((port, i) => {
       const node = new NodeProcess(`nn${i + 1}`, 'namenode', join(this.root, `nn${i + 1}`), this.namenodeArgs(() => this.urls, founding));
@@ -128,7 +134,9 @@ export class RaftTestCluster {
   }
 
   async waitForReady(): Promise<void> {
-    const client = this.client();
+    // Vouched for with the cluster secret, so it also gets in when the namenodes require tokens.
+    const user = userInfo().username;
+    const client = new DfsClient({ namenodes: this.urls, user, headers: peerHeaders(this.secret, user) });
     try {
       await waitFor('the namespace to answer', () => client.exists('/').then(() => true), 30_000);
       await waitFor('datanodes to register', async () => {
