@@ -16,6 +16,7 @@ import { userInfo } from 'node:os';
 import { crc32c } from '@node-rs/crc32';
 import { DfsClient } from '../client/dfs-client.js';
 import { ClientRpc } from '../shared/protocol.js';
+import { CLUSTER_SECRET_HEADER } from '../shared/peer-auth.js';
 import { CHECKSUM_CHUNK_BYTES } from '../shared/constants.js';
 import { TestCluster, runCli, waitFor } from './helpers/processes.js';
 import {
@@ -118,6 +119,9 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
   });
   const nn = cluster.namenode.url;
   const dns = cluster.datanodes.map((node) => node.url);
+  // Block transfers are sent as a peer (with the cluster secret), so the frame and parameter checks
+  // behind the authentication are what gets fuzzed; strangers are refused before (access-control test).
+  const peer = { [CLUSTER_SECRET_HEADER]: cluster.secret };
 
   // A small namespace to aim at: directories, a one-block and a multi-block file.
   await client.mkdir('/data/dir', { recursive: true });
@@ -261,7 +265,7 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
       fc.asyncProperty(badUpload, unknownBlock, fc.nat({ max: dns.length - 1 }), fc.boolean(), async (upload, blockId, dn, pipeline) => {
         const downstream = pipeline ? dns.filter((_, i) => i !== dn) : [];
         const query = `genStamp=1001${downstream.length > 0 ? `&targets=${encodeURIComponent(downstream.join(','))}` : ''}`;
-        const answer = await httpCall(dns[dn], 'PUT', `/dfs/v1/blocks/${blockId}?${query}`, { headers: { 'content-type': 'application/octet-stream' }, body: upload.body });
+        const answer = await httpCall(dns[dn], 'PUT', `/dfs/v1/blocks/${blockId}?${query}`, { headers: { ...peer, 'content-type': 'application/octet-stream' }, body: upload.body });
         if (answer.status !== 400) throw new Error(`${upload.flaw} upload of ${upload.body.length} bytes: expected 400, got ${answer.status} ${answer.text.slice(0, 200)}`);
         const re = remoteException(answer);
         if (typeof re === 'string') throw new Error(`${upload.flaw}: ${re}`);
@@ -284,7 +288,7 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
       fc.asyncProperty(read, async ({ blockId, genStamp, range, method, dn }) => {
         const query = genStamp === undefined ? '' : `?genStamp=${genStamp}`;
         const answer = await httpCall(dns[dn], method, `/dfs/v1/blocks/${blockId}${query}`, {
-          headers: { ...(range ? { range } : {}), ...(method === 'PUT' ? { 'content-type': 'application/octet-stream' } : {}) },
+          headers: { ...peer, ...(range ? { range } : {}), ...(method === 'PUT' ? { 'content-type': 'application/octet-stream' } : {}) },
           // A PUT of nothing has no end frame: never a valid block.
           body: method === 'PUT' || method === 'POST' ? '' : undefined,
         });
@@ -332,11 +336,11 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
       header.writeUInt32BE(frameData.length, 0);
       header.writeUInt32BE(crc32c(frameData), 4);
       const blockId = 2 ** 41 + i;
-      const shortBlock = await rawExchange(dn, [requestHead('PUT', `/dfs/v1/blocks/${blockId}?genStamp=7`, dn, { 'content-type': 'application/octet-stream', 'content-length': 5000 }), header, frameData], { after: 'end', deadlineMs: 15_000 });
+      const shortBlock = await rawExchange(dn, [requestHead('PUT', `/dfs/v1/blocks/${blockId}?genStamp=7`, dn, { ...peer, 'content-type': 'application/octet-stream', 'content-length': 5000 }), header, frameData], { after: 'end', deadlineMs: 15_000 });
       t.ok(shortBlock.closedByServer, `${dn}: a block body cut before its Content-Length is dropped (${shortBlock.status ?? 'no answer'})`);
-      const reset = await rawExchange(dn, [requestHead('PUT', `/dfs/v1/blocks/${blockId + 100}?genStamp=7`, dn, { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }), `${(8 + 1000).toString(16)}\r\n`, header, frameData, '\r\n'], { after: 'destroy', deadlineMs: 15_000 });
+      const reset = await rawExchange(dn, [requestHead('PUT', `/dfs/v1/blocks/${blockId + 100}?genStamp=7`, dn, { ...peer, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }), `${(8 + 1000).toString(16)}\r\n`, header, frameData, '\r\n'], { after: 'destroy', deadlineMs: 15_000 });
       t.ok(reset.closedByServer, `${dn}: an upload reset mid-body`);
-      const longBlock = await rawExchange(dn, [requestHead('PUT', `/dfs/v1/blocks/${blockId + 200}?genStamp=7`, dn, { 'content-type': 'application/octet-stream', 'content-length': 8 + 1000 }), header, frameData, Buffer.alloc(8), 'NOT HTTP\r\n\r\n'], { after: 'keep', deadlineMs: 15_000 });
+      const longBlock = await rawExchange(dn, [requestHead('PUT', `/dfs/v1/blocks/${blockId + 200}?genStamp=7`, dn, { ...peer, 'content-type': 'application/octet-stream', 'content-length': 8 + 1000 }), header, frameData, Buffer.alloc(8), 'NOT HTTP\r\n\r\n'], { after: 'keep', deadlineMs: 15_000 });
       t.match(longBlock.text, /HTTP\/1\.1 400/, `${dn}: a block body without its end frame (the end frame past Content-Length) is refused`);
     }
   });
@@ -354,7 +358,7 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
       const path = dn === nn ? '/webhdfs/v1/fuzz-refused?op=NOSUCHOP' : `/dfs/v1/blocks/${2 ** 43}?genStamp=5`;
       const answer = await rawExchange(
         dn,
-        [requestHead('PUT', path, dn, { 'content-type': 'application/octet-stream', 'content-length': body.length }), body, requestHead('GET', '/metrics', dn, { connection: 'close' })],
+        [requestHead('PUT', path, dn, { ...(dn === nn ? {} : peer), 'content-type': 'application/octet-stream', 'content-length': body.length }), body, requestHead('GET', '/metrics', dn, { connection: 'close' })],
         { after: 'keep', pieceDelayMs: 200, deadlineMs: 20_000 },
       );
       t.match(answer.text, /^HTTP\/1\.1 400/, `${dn}${path.split('?')[0]}: the refused upload is answered 400`);
@@ -377,20 +381,28 @@ t.test('hostile input leaves every node up, nothing leaked, the namespace and bl
     t.ok(stalledRpc.closedByServer, `a stalled RPC body is cut by the namenode (after ${stalledRpc.elapsedMs} ms)`);
     const stalled = await rawExchange(
       dn,
-      [requestHead('PUT', `/dfs/v1/blocks/${2 ** 42}?genStamp=9`, dn, { 'content-type': 'application/octet-stream', 'content-length': 64 * 1024 }), header, frameData.subarray(0, 10), frameData.subarray(10, 20)],
+      [requestHead('PUT', `/dfs/v1/blocks/${2 ** 42}?genStamp=9`, dn, { ...peer, 'content-type': 'application/octet-stream', 'content-length': 64 * 1024 }), header, frameData.subarray(0, 10), frameData.subarray(10, 20)],
       { after: 'keep', pieceDelayMs: 300, deadlineMs: (IDLE_TIMEOUT_S + 20) * 1000 },
     );
     t.ok(stalled.closedByServer, `a stalled block upload is cut by the datanode (after ${stalled.elapsedMs} ms)`);
+    // The datanode takes a WebHDFS CREATE only with the grant the namenode's redirect carries.
+    const createTarget = async (name: string): Promise<URL> => {
+      const answer = await httpCall(nn, 'PUT', `/webhdfs/v1/${name}?op=CREATE&user.name=${SUPERUSER}&noredirect=true`);
+      return new URL((JSON.parse(answer.text) as { Location: string }).Location);
+    };
+    const stalledTarget = await createTarget('fuzz-stalled.txt');
     const stalledCreate = await rawExchange(
-      dn,
-      [requestHead('PUT', `/webhdfs/v1/fuzz-stalled.txt?op=CREATE&namenoderpcaddress=${new URL(nn).host}&user.name=${SUPERUSER}`, dn, { 'content-length': 1_000_000 }), 'a'.repeat(100)],
+      stalledTarget.origin,
+      [requestHead('PUT', stalledTarget.pathname + stalledTarget.search, stalledTarget.origin, { 'content-length': 1_000_000 }), 'a'.repeat(100)],
       { after: 'keep', deadlineMs: (IDLE_TIMEOUT_S + 20) * 1000 },
     );
     t.ok(stalledCreate.closedByServer, `a stalled WebHDFS CREATE is cut by the datanode (after ${stalledCreate.elapsedMs} ms)`);
+    t.notMatch(stalledCreate.text, /^HTTP\/1\.1 4/, 'the stalled CREATE was accepted (its grant is valid), then cut for its silence');
     // Truncated WebHDFS CREATE (the client goes away mid-body): no file may be left behind.
+    const truncatedTarget = await createTarget('fuzz-truncated.txt');
     const truncatedCreate = await rawExchange(
-      dns[2],
-      [requestHead('PUT', `/webhdfs/v1/fuzz-truncated.txt?op=CREATE&namenoderpcaddress=${new URL(nn).host}&user.name=${SUPERUSER}`, dns[2], { 'content-length': 300_000 }), Buffer.alloc(100_000, 1)],
+      truncatedTarget.origin,
+      [requestHead('PUT', truncatedTarget.pathname + truncatedTarget.search, truncatedTarget.origin, { 'content-length': 300_000 }), Buffer.alloc(100_000, 1)],
       { after: 'destroy', pieceDelayMs: 0, deadlineMs: 15_000 },
     );
     t.ok(truncatedCreate.closedByServer, 'a truncated WebHDFS CREATE is dropped');
