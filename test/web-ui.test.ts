@@ -2,7 +2,8 @@
 // cluster: three namenodes, three datanodes. The overview's figures must be those `dfs dfsadmin
 // -report` prints and follow the cluster without a reload; the file browser must list, show block
 // locations, download identical bytes, and mkdir/upload exactly when the user has the right; a
-// file name made of HTML must stay text; each datanode page must show its volumes and blocks.
+// file name made of HTML must stay text; each datanode page must show its volumes and blocks. On a
+// cluster requiring tokens, the file browser works with the token typed in its header, and only then.
 
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,8 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { RaftTestCluster } from './helpers/raft-cluster.js';
-import { runCli, waitFor, type NodeProcess } from './helpers/processes.js';
+import { TestCluster, runCli, waitFor, type NodeProcess } from './helpers/processes.js';
 import { TransferRegistry } from '../datanode/transfers.js';
+import { DfsClient } from '../client/dfs-client.js';
+import { peerHeaders } from '../shared/peer-auth.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const BLOCK_SIZE = 64 * 1024;
@@ -19,6 +22,7 @@ const BLOCK_SIZE = 64 * 1024;
 const DATANODE_CAPACITY = '256m';
 const UI_DEADLINE_MS = 30_000;
 const XSS_NAME = '<img src=x onerror=alert(1)>.txt';
+const SKIP_WITHOUT_CHROMIUM = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests`;
 
 t.test('transfer registry: counts and lists what runs, each end counted once', async (t) => {
   let now = 1_000;
@@ -117,7 +121,7 @@ async function actAs(page: Page, user: string): Promise<void> {
   await page.locator('#user').dispatchEvent('change');
 }
 
-t.test('web UI in a real browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests` }, async (t) => {
+t.test('web UI in a real browser', { skip: SKIP_WITHOUT_CHROMIUM }, async (t) => {
   const cluster = await RaftTestCluster.start({
     blockSize: BLOCK_SIZE,
     replication: 2,
@@ -335,4 +339,69 @@ t.test('web UI in a real browser', { skip: existsSync(CHROMIUM) ? false : `${CHR
     t.equal((await dfsadminReport(urls)).live, 2, 'dfsadmin agrees');
     t.same(problems, [], 'no console errors');
   });
+});
+
+t.test('the file browser on a cluster requiring tokens', { skip: SKIP_WITHOUT_CHROMIUM }, async (t) => {
+  const cluster = await TestCluster.start({ datanodes: 1, replication: 1, blockSize: BLOCK_SIZE, namenodeArgs: ['--require-token'] });
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
+  t.teardown(async () => {
+    await browser.close();
+    await cluster.stop();
+  });
+  const nn = cluster.namenode.url;
+  const superuser = userInfo().username;
+  // The first token comes from someone holding the cluster secret, as on a real cluster.
+  const created = await runCli(['dfsadmin', '-createToken', 'alice'], [nn], undefined, { DFS_CLUSTER_SECRET: cluster.secret, DFS_TOKEN: undefined });
+  t.equal(created.code, 0, 'alice gets a token', { stderr: created.stderr });
+  const token = created.stdout.toString().trim();
+  const asAlice = (args: string[]) => runCli(args, [nn], undefined, { DFS_CLUSTER_SECRET: undefined, DFS_TOKEN: token });
+  const admin = new DfsClient({ namenodes: [nn], user: superuser, headers: peerHeaders(cluster.secret, superuser) });
+  await admin.mkdir('/user/alice', { recursive: true });
+  await admin.chown('/user/alice', 'alice', 'alice');
+  await admin.close();
+
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    // The browser logs each refused call; those are the ones this test provokes.
+    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  const aliceDir = `${nn}/#browse=${encodeURIComponent('/user/alice')}`;
+
+  await page.goto(aliceDir);
+  await shows(page, '#listing-section [role="alert"]');
+  t.match(await page.locator('#listing-section').textContent(), /Cannot list \/user\/alice: Authentication required/, 'without a token: the namenode\'s 401 message');
+  t.equal(await page.locator('#listing').count(), 0, 'nothing listed');
+
+  await page.fill('#token', token);
+  await page.locator('#token').dispatchEvent('change');
+  await page.locator('#listing-section').getByText('This directory is empty.').waitFor({ timeout: UI_DEADLINE_MS });
+  t.ok(await page.locator('#user').isDisabled(), 'the user field has no say while a token is set');
+
+  await page.fill('#mkdir-name', 'docs');
+  await page.click('#mkdir-form button');
+  await shows(page, '#status', 'Created /user/alice/docs');
+  const notes = randomBytes(BLOCK_SIZE + 4321);
+  await page.setInputFiles('#upload-file', { name: 'notes.bin', mimeType: 'application/octet-stream', buffer: notes });
+  await page.click('#upload-form button');
+  await shows(page, '#status', 'Uploaded /user/alice/notes.bin');
+  await shows(page, '#listing a', 'notes.bin');
+  const stat = await asAlice(['-stat', '%u %F %n', '/user/alice/docs', '/user/alice/notes.bin']);
+  t.same(stat.stdout.toString().trim().split('\n'), ['alice directory docs', 'alice regular file notes.bin'], 'made as the token\'s user');
+
+  // A reload keeps the token (localStorage), and the download carries it though a link has no header.
+  await page.reload();
+  await page.locator('#listing a', { hasText: 'notes.bin' }).click();
+  await shows(page, '#download');
+  t.notMatch(await page.locator('#download').getAttribute('href'), /delegation/, 'the link on the page holds no token');
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: UI_DEADLINE_MS }), page.click('#download')]);
+  t.ok(readFileSync((await download.path())!).equals(notes), 'the downloaded bytes are the uploaded ones');
+
+  const secret = token.split('.')[1];
+  t.notMatch(await page.locator('body').innerText(), secret, 'the token is not in the page text');
+  t.notMatch(await page.content(), secret, 'nor anywhere in its markup');
+  t.equal(await page.inputValue('#token'), token, 'only the password field holds it');
+  t.same(problems, [], 'no other console errors');
 });

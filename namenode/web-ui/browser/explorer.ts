@@ -1,9 +1,10 @@
 // The file browser: a directory's listing (with mkdir and upload), and a file's status, block
-// locations and download link. Everything goes through WebHDFS as the user named in the header, so
-// the namenode's permission checks decide what succeeds; their messages are shown as they come.
+// locations and download link. Everything goes through WebHDFS as the user named in the header (or
+// the user of the token given there), so the namenode's permission checks decide what succeeds;
+// their messages are shown as they come.
 
 import { type Child, facts, formatBytes, formatTime, h, show, table } from '../../../shared/web-ui/browser/dom.js';
-import { blockLocations, childPath, fileStatus, listStatus, mkdirs, permissionString, upload, webhdfsUrl, type FileStatusJson } from './webhdfs.js';
+import { blockLocations, childPath, currentToken, downloadUrl, fileStatus, listStatus, mkdirs, permissionString, upload, webhdfsUrl, type FileStatusJson } from './webhdfs.js';
 
 export const browseHash = (path: string): string => `#browse=${encodeURIComponent(path)}`;
 export const fileHash = (path: string): string => `#file=${encodeURIComponent(path)}`;
@@ -107,6 +108,18 @@ function listingTable(dir: string, entries: FileStatusJson[]): HTMLElement {
   );
 }
 
+/**
+ * With a token, the click follows a link made for it that never joins the page: the token stays out
+ * of the DOM (and of "copy link address"), shown only as dots in its own field.
+ */
+function withToken(path: string, name: string): (event: Event) => void {
+  return (event) => {
+    if (currentToken() === '') return;
+    event.preventDefault();
+    h('a', { href: downloadUrl(path), download: name }).click();
+  };
+}
+
 export async function renderFile(main: HTMLElement, path: string, isCurrent: () => boolean): Promise<void> {
   const parent = path.slice(0, path.lastIndexOf('/')) || '/';
   const name = path.slice(path.lastIndexOf('/') + 1);
@@ -136,7 +149,7 @@ export async function renderFile(main: HTMLElement, path: string, isCurrent: () 
       ['Last accessed', 'accessed', formatTime(status.accessTime)],
     ]),
     // OPEN redirects to a datanode, which sends the bytes as a download.
-    h('p', {}, h('a', { id: 'download', href: webhdfsUrl(path, 'OPEN'), download: name }, 'Download')),
+    h('p', {}, h('a', { id: 'download', href: webhdfsUrl(path, 'OPEN'), download: name, onclick: withToken(path, name) }, 'Download')),
     h('h2', {}, 'Block locations'),
     table(
       ['#', 'Block ID', 'Generation stamp', 'Size', 'Offset', 'Datanodes'],

@@ -1,10 +1,10 @@
-// The namenode page's entry module: the navigation, the user field, and a hash router over the
+// The namenode page's entry module: the navigation, the user and token fields, and a hash router over the
 // overview (#overview, the default), a directory (#browse=<path>) and a file (#file=<path>).
 
 import { byId, h, show } from '../../../shared/web-ui/browser/dom.js';
 import { renderOverview } from './overview.js';
 import { browseHash, renderDirectory, renderFile } from './explorer.js';
-import { currentUser, setCurrentUser } from './webhdfs.js';
+import { currentToken, currentUser, isTokenText, setCurrentToken, setCurrentUser } from './webhdfs.js';
 
 /** Bumped on every navigation: a view whose number is no longer current stops refreshing and drawing. */
 let generation = 0;
@@ -34,7 +34,35 @@ function start(): void {
     setCurrentUser(user.value.trim());
     route();
   });
-  show(byId('header-extra'), h('label', { title: 'Sent as user.name with every file system call' }, 'User ', user));
+  // The token is written into the field as a property, never as an attribute: the DOM keeps it only there.
+  const token = h('input', { id: 'token', name: 'token', type: 'password', placeholder: 'none', autocomplete: 'off', spellcheck: 'false' }) as HTMLInputElement;
+  token.value = currentToken();
+  // A token's user is the caller whatever user.name says: the user field then has no say.
+  const userHasNoSay = () => {
+    user.disabled = currentToken() !== '';
+    user.title = user.disabled ? 'Ignored while a token is set: the token names the user' : '';
+  };
+  token.addEventListener('input', () => token.setCustomValidity(''));
+  token.addEventListener('change', () => {
+    const value = token.value.trim();
+    if (value === currentToken()) return;
+    if (!isTokenText(value)) {
+      token.setCustomValidity('A token is printable text without spaces, as dfs dfsadmin -createToken prints it');
+      token.reportValidity();
+      return;
+    }
+    token.value = value;
+    setCurrentToken(value);
+    userHasNoSay();
+    route();
+  });
+  userHasNoSay();
+  show(
+    byId('header-extra'),
+    h('label', { title: 'Sent as user.name with every file system call' }, 'User ', user),
+    ' ',
+    h('label', { title: 'A bearer token (dfs dfsadmin -createToken): sent as Authorization: Bearer with every file system call, and its user acts' }, 'Token ', token),
+  );
   window.addEventListener('hashchange', route);
   route();
 }

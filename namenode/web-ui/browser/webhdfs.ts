@@ -1,5 +1,6 @@
 // WebHDFS calls the file browser makes from the browser, as the user named in the page's header
-// (sent as user.name, WebHDFS's simple authentication; empty: the namenode's default user).
+// (sent as user.name, WebHDFS's simple authentication; empty: the namenode's default user), or, when
+// the header holds a bearer token, as the token's user (the namenode then ignores user.name).
 
 import { fetchJson } from '../../../shared/web-ui/browser/dom.js';
 
@@ -34,40 +35,74 @@ export function setCurrentUser(user: string): void {
   else localStorage.setItem(USER_KEY, user);
 }
 
+const TOKEN_KEY = 'dfs.web-ui.token';
+
+export function currentToken(): string {
+  return localStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+export function setCurrentToken(token: string): void {
+  if (token === '') localStorage.removeItem(TOKEN_KEY);
+  else localStorage.setItem(TOKEN_KEY, token);
+}
+
+/** What a header value may hold (fetch refuses others): a token is printable ASCII without spaces. */
+export const isTokenText = (text: string): boolean => /^[!-~]*$/.test(text);
+
 export const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
 
-/** A WebHDFS URL on this namenode for `path` and `op`, with the current user. */
+/** A WebHDFS URL on this namenode for `path` and `op`, with the current user (unless a token speaks). */
 export function webhdfsUrl(path: string, op: string, params: Record<string, string> = {}): string {
   const query = new URLSearchParams({ op, ...params });
   const user = currentUser();
-  if (user !== '') query.set('user.name', user);
+  if (user !== '' && currentToken() === '') query.set('user.name', user);
   return `/webhdfs/v1${encodePath(path)}?${query.toString()}`;
+}
+
+/**
+ * A WebHDFS call to this namenode, with the token (if any) in the Authorization header: the page's
+ * own origin, so no CORS preflight, and the token stays out of URLs (history, proxies' logs).
+ */
+function namenodeCall<T>(path: string, op: string, init: RequestInit = {}, params: Record<string, string> = {}): Promise<T> {
+  const token = currentToken();
+  return fetchJson<T>(webhdfsUrl(path, op, params), token === '' ? init : { ...init, headers: { authorization: `Bearer ${token}` } });
+}
+
+/**
+ * OPEN for a download: a link cannot carry a header, so the token rides as Hadoop's `delegation=`.
+ * The namenode keeps it to itself: its redirect to a datanode carries a grant for this file instead.
+ */
+export function downloadUrl(path: string): string {
+  const token = currentToken();
+  return webhdfsUrl(path, 'OPEN', token === '' ? {} : { delegation: token });
 }
 
 export const childPath = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
 export async function listStatus(path: string): Promise<FileStatusJson[]> {
-  return (await fetchJson<{ FileStatuses: { FileStatus: FileStatusJson[] } }>(webhdfsUrl(path, 'LISTSTATUS'))).FileStatuses.FileStatus;
+  return (await namenodeCall<{ FileStatuses: { FileStatus: FileStatusJson[] } }>(path, 'LISTSTATUS')).FileStatuses.FileStatus;
 }
 
 export async function fileStatus(path: string): Promise<FileStatusJson> {
-  return (await fetchJson<{ FileStatus: FileStatusJson }>(webhdfsUrl(path, 'GETFILESTATUS'))).FileStatus;
+  return (await namenodeCall<{ FileStatus: FileStatusJson }>(path, 'GETFILESTATUS')).FileStatus;
 }
 
 export async function blockLocations(path: string): Promise<LocatedBlockJson[]> {
-  return (await fetchJson<{ LocatedBlocks: { locatedBlocks: LocatedBlockJson[] } }>(webhdfsUrl(path, 'GET_BLOCK_LOCATIONS'))).LocatedBlocks.locatedBlocks;
+  return (await namenodeCall<{ LocatedBlocks: { locatedBlocks: LocatedBlockJson[] } }>(path, 'GET_BLOCK_LOCATIONS')).LocatedBlocks.locatedBlocks;
 }
 
 export async function mkdirs(path: string): Promise<void> {
-  await fetchJson(webhdfsUrl(path, 'MKDIRS'), { method: 'PUT' });
+  await namenodeCall(path, 'MKDIRS', { method: 'PUT' });
 }
 
 /**
  * Hadoop's two steps, as its own file browser does: the namenode names a datanode (noredirect=true,
  * since a browser cannot re-send a file body across a redirect), then the datanode takes the bytes.
+ * The token goes to the namenode only: the Location carries the namenode's grant for this one file,
+ * which is all the datanode checks (no Authorization there, so no header for its preflight to allow).
  */
 export async function upload(path: string, file: File): Promise<void> {
-  const { Location } = await fetchJson<{ Location: string }>(webhdfsUrl(path, 'CREATE', { noredirect: 'true', overwrite: 'false' }), { method: 'PUT' });
+  const { Location } = await namenodeCall<{ Location: string }>(path, 'CREATE', { method: 'PUT' }, { noredirect: 'true', overwrite: 'false' });
   if (!/^https?:\/\//.test(Location)) throw new Error(`The namenode answered an unexpected location: ${Location}`);
   await fetchJson(Location, { method: 'PUT', body: file });
 }
