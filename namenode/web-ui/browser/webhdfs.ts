@@ -24,27 +24,20 @@ export interface LocatedBlockJson {
   startOffset: number;
 }
 
-const USER_KEY = 'dfs.web-ui.user';
-
-export function currentUser(): string {
-  return localStorage.getItem(USER_KEY) ?? '';
+/** A header field's value kept in localStorage across pages and reloads; empty: none. */
+function stored(key: string): { get: () => string; set: (value: string) => void } {
+  return {
+    get: () => localStorage.getItem(key) ?? '',
+    set: (value) => (value === '' ? localStorage.removeItem(key) : localStorage.setItem(key, value)),
+  };
 }
 
-export function setCurrentUser(user: string): void {
-  if (user === '') localStorage.removeItem(USER_KEY);
-  else localStorage.setItem(USER_KEY, user);
-}
-
-const TOKEN_KEY = 'dfs.web-ui.token';
-
-export function currentToken(): string {
-  return localStorage.getItem(TOKEN_KEY) ?? '';
-}
-
-export function setCurrentToken(token: string): void {
-  if (token === '') localStorage.removeItem(TOKEN_KEY);
-  else localStorage.setItem(TOKEN_KEY, token);
-}
+const storedUser = stored('dfs.web-ui.user');
+const storedToken = stored('dfs.web-ui.token');
+export const currentUser = storedUser.get;
+export const setCurrentUser = storedUser.set;
+export const currentToken = storedToken.get;
+export const setCurrentToken = storedToken.set;
 
 /** What a header value may hold (fetch refuses others): a token is printable ASCII without spaces. */
 export const isTokenText = (text: string): boolean => /^[!-~]*$/.test(text);
