@@ -39,6 +39,7 @@ export class ReplicaWriter {
   private claimedBytes = 0;
   private crcBatch = Buffer.allocUnsafe(META_BATCH_CRCS * CHECKSUM_BYTES);
   private crcBatchCount = 0;
+  private metaHeaderWritten = false;
   private sawShortChunk = false;
   private unflushedBytes = 0;
   private backgroundFlush: Promise<void> | null = null;
@@ -65,9 +66,13 @@ export class ReplicaWriter {
     let dataFile: FileHandle | undefined;
     let metaFile: FileHandle | undefined;
     try {
-      dataFile = await open(tmpBlockPath, 'wx');
-      metaFile = await open(tmpMetaPath, 'wx');
-      await writeFully(metaFile, encodeMetaHeader());
+      // Both opens at once: each is a thread-pool round trip, and a small block pays them in latency.
+      // The meta header goes out with the first CRCs (flushCrcs); tmp/ is wiped at startup anyway.
+      const [data, meta] = await Promise.allSettled([open(tmpBlockPath, 'wx'), open(tmpMetaPath, 'wx')]);
+      if (data.status === 'fulfilled') dataFile = data.value;
+      if (meta.status === 'fulfilled') metaFile = meta.value;
+      if (data.status === 'rejected') throw data.reason;
+      if (meta.status === 'rejected') throw meta.reason;
     } catch (error) {
       await dataFile?.close().catch(() => undefined);
       await metaFile?.close().catch(() => undefined);
@@ -76,7 +81,7 @@ export class ReplicaWriter {
       volume.release(META_HEADER_BYTES);
       throw storageError(error, `Cannot create a replica in ${volume.dir}`, context);
     }
-    const writer = new ReplicaWriter(volume, block.blockId, block.genStamp, dataFile, metaFile, tmpBlockPath, tmpMetaPath);
+    const writer = new ReplicaWriter(volume, block.blockId, block.genStamp, dataFile as FileHandle, metaFile as FileHandle, tmpBlockPath, tmpMetaPath);
     writer.claimedBytes = META_HEADER_BYTES;
     return writer;
   }
@@ -135,8 +140,7 @@ export class ReplicaWriter {
     assert(this.state === 'writing', `sync of a ${this.state} replica`);
     try {
       await this.settleBackgroundFlush();
-      await this.flushCrcs();
-      await Promise.all([this.dataFile.datasync(), this.metaFile.datasync()]);
+      await Promise.all([this.dataFile.datasync(), this.flushCrcs().then(() => this.metaFile.datasync())]);
       await this.closeFiles();
     } catch (error) {
       throw storageError(error, `Cannot sync replica ${this.tmpBlockPath}`, this.context);
@@ -151,8 +155,7 @@ export class ReplicaWriter {
     const blockPath = join(dir, blockFileName(this.blockId));
     const metaPath = join(dir, metaFileName(this.blockId, this.genStamp));
     try {
-      await mkdir(dir, { recursive: true });
-      await rename(this.tmpMetaPath, metaPath);
+      await renameCreatingDir(this.tmpMetaPath, metaPath, dir);
       await rename(this.tmpBlockPath, blockPath);
       await fsyncDir(dir);
     } catch (error) {
@@ -174,9 +177,12 @@ export class ReplicaWriter {
     this.claimedBytes = 0;
   }
 
+  /** Writes the buffered CRCs, preceded by the meta header on the first call (one write, not two). */
   private async flushCrcs(): Promise<void> {
-    if (this.crcBatchCount === 0) return;
-    const bytes = this.crcBatch.subarray(0, this.crcBatchCount * CHECKSUM_BYTES);
+    if (this.crcBatchCount === 0 && this.metaHeaderWritten) return;
+    const crcs = this.crcBatch.subarray(0, this.crcBatchCount * CHECKSUM_BYTES);
+    const bytes = this.metaHeaderWritten ? crcs : Buffer.concat([encodeMetaHeader(), crcs]);
+    this.metaHeaderWritten = true;
     this.crcBatchCount = 0;
     await writeFully(this.metaFile, bytes);
   }
@@ -185,6 +191,20 @@ export class ReplicaWriter {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([this.dataFile.close(), this.metaFile.close()]);
+  }
+}
+
+/**
+ * Renames into `dir`, creating it only when the rename says it is missing: the block folders are
+ * few and soon all exist, so most blocks save a mkdir round trip on their finalize path.
+ */
+async function renameCreatingDir(from: string, to: string, dir: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(dir, { recursive: true });
+    await rename(from, to);
   }
 }
 
