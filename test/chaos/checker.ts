@@ -17,6 +17,8 @@ export interface PartitionReport {
   ops: number;
   result: SearchResult;
   steps: number;
+  /** Segments the partition's history was cut into at quiescent points (absent: not cut). */
+  segments?: number;
 }
 
 export function dirModel(ops: readonly Op[], blockRecords: number): Model<DirState> {
