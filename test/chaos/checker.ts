@@ -31,7 +31,7 @@ export function dirModel(ops: readonly Op[], blockRecords: number): Model<DirSta
 
 export function checkLinearizability(
   ops: readonly Op[],
-  options: { blockRecords: number; relative?: (ns: number | null) => string },
+  options: { blockRecords: number; relative?: (ns: number | null) => string; stepsMax?: number },
 ): { anomalies: Anomaly[]; partitions: PartitionReport[] } {
   const byDir = new Map<string, Op[]>();
   for (const op of ops) {
@@ -44,14 +44,14 @@ export function checkLinearizability(
   for (const [dir, part] of [...byDir.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     // The plain search first (lazy: it stops at the first linearization); the segmented one (eager:
     // every configuration at every cut) only when the plain one runs out of steps.
-    const plain = searchLinearization(makeModel(part), part);
-    const segmented = plain.result === 'inconclusive' ? searchSegmented(makeModel(part), part) : null;
+    const plain = searchLinearization(makeModel(part), part, options.stepsMax);
+    const segmented = plain.result === 'inconclusive' ? searchSegmented(makeModel(part), part, { stepsMax: options.stepsMax }) : null;
     const result = segmented?.result ?? plain.result;
     partitions.push({ dir, ops: part.length, result, steps: plain.steps + (segmented?.steps ?? 0), segments: segmented?.segments });
     if (result !== 'not-linearizable') continue;
     const violation = smallestFailingWindow(makeModel, part, undefined, (model, prefix) => {
-      const first = searchLinearization(model, prefix);
-      return first.result === 'inconclusive' ? searchSegmented(model, prefix) : first;
+      const first = searchLinearization(model, prefix, options.stepsMax);
+      return first.result === 'inconclusive' ? searchSegmented(model, prefix, { stepsMax: options.stepsMax }) : first;
     });
     const describe = (op: Op) => describeOp(op, options.relative);
     anomalies.push({

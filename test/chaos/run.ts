@@ -2,7 +2,7 @@
 // [--no-appends] [--keep-data] [--save-history file.jsonl]`:
 // one chaos campaign against a real cluster; prints operations, faults by kind, anomalies, the
 // isolation mode and the command that replays it. `--check-history file.jsonl` re-checks a saved
-// history offline. Exit codes: 0 no anomaly and every partition conclusive, 1 an anomaly,
+// history offline (`--steps-max n`: its search budget per directory). Exit codes: 0 no anomaly and every partition conclusive, 1 an anomaly,
 // 2 bad arguments or a crash, 3 no anomaly but some partition inconclusive (nothing proven).
 // `--test-only-bug stale-read` plants a bug in the namenodes (shared/test-only-bug.ts) to watch
 // the checker catch it.
@@ -35,6 +35,8 @@ const Options = z.object({
   quiet: z.boolean().default(false),
   'save-history': z.string().optional(),
   'check-history': z.string().optional(),
+  /** The search budget per directory for --check-history (a larger one is the last resort). */
+  'steps-max': z.coerce.number().int().positive().optional(),
 });
 
 /** Exit status when no anomaly was found but the search gave up on some partition. */
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     options: {
       duration: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, mode: { type: 'string' },
       faults: { type: 'string' }, 'test-only-bug': { type: 'string' }, 'keep-data': { type: 'boolean' }, 'no-appends': { type: 'boolean' }, quiet: { type: 'boolean' },
-      'save-history': { type: 'string' }, 'check-history': { type: 'string' },
+      'save-history': { type: 'string' }, 'check-history': { type: 'string' }, 'steps-max': { type: 'string' },
     },
     strict: true,
   });
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
   if (o['check-history']) {
     const { ops, blockRecords } = loadHistory(o['check-history']);
     const checkStarted = performance.now();
-    const { anomalies, partitions } = checkLinearizability(ops, { blockRecords });
+    const { anomalies, partitions } = checkLinearizability(ops, { blockRecords, stepsMax: o['steps-max'] });
     console.log(`history ${o['check-history']}: ${ops.length} operations, checked in ${((performance.now() - checkStarted) / 1000).toFixed(1)} s`);
     console.log(partitionsLine(partitions));
     console.log(`anomalies: ${anomalies.length}`);
