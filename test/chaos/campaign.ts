@@ -6,7 +6,7 @@ import { Prng } from '../raft/sim/prng.js';
 import { temporaryDirectory, waitFor } from '../helpers/processes.js';
 import { ChaosCluster, LEASE_HARD_LIMIT_S } from './cluster.js';
 import { checkLinearizability, type Anomaly, type PartitionReport } from './checker.js';
-import { History } from './history.js';
+import { History, type Op } from './history.js';
 import { FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
 import type { NetworkMode } from './network.js';
 import { decodeContent, RECORD_BYTES } from './records.js';
@@ -28,6 +28,8 @@ export interface CampaignOptions {
   log?: (line: string) => void;
   /** Keep the nodes' folders (and logs) after the run, for a post-mortem. */
   keepData?: boolean;
+  /** Called with the whole history before it is checked (`--save-history`). */
+  onHistory?: (ops: readonly Op[], blockRecords: number) => void;
 }
 
 export interface CampaignResult {
@@ -91,6 +93,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     }
     await checkTemporaryFiles(admin, workload.tmpFiles, anomalies, log);
 
+    options.onHistory?.(history.ops, blockSizeBytes / RECORD_BYTES);
     log('checking linearizability');
     const { anomalies: found, partitions } = checkLinearizability(history.ops, { blockRecords: blockSizeBytes / RECORD_BYTES, relative: (ns) => history.relative(ns) });
     anomalies.push(...found);

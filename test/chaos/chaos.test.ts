@@ -69,7 +69,9 @@ t.test('a fixed-seed campaign under every fault kind finds no anomaly', async (t
   t.same(result.anomalies.map((a) => `${a.kind}: ${a.message}`), [], 'no anomaly');
   t.ok(result.ops.ok >= 50, `${result.ops.ok} operations succeeded`);
   t.ok(Object.keys(result.faults).length >= 3, `faults of several kinds were injected: ${JSON.stringify(result.faults)}`);
-  t.ok(result.partitions.every((p) => p.result === 'linearizable'), 'every directory\'s history is linearizable');
+  // An inconclusive search proves nothing: every partition must come out linearizable, not just "no anomaly".
+  t.same(result.partitions.filter((p) => p.result !== 'linearizable').map((p) => `${p.dir}: ${p.result} after ${p.steps} steps`), [], 'every directory\'s history is conclusively linearizable');
+  t.ok(result.partitions.length >= 1, `${result.partitions.length} directories checked`);
 });
 
 t.test('with the planted stale-read bug, the checker reports stale reads', async (t) => {

@@ -4,7 +4,10 @@
 
 import t from 'tap';
 import type { Op, OpArgs, OpKind, OpValue } from './history.js';
-import { checkLinearizability } from './checker.js';
+import fc from 'fast-check';
+import { checkLinearizability, dirModel } from './checker.js';
+import { searchLinearization } from './linearizability.js';
+import { searchSegmented, segmentsOf } from './segmented.js';
 import { decodeContent, writeContent, type Run } from './records.js';
 
 let nextId = 0;
@@ -145,4 +148,98 @@ t.test('memoization keeps a wide concurrent history tractable', async (t) => {
   t.equal(partitions[0].result, 'not-linearizable', 'decided, not given up');
   t.equal(anomalies.length, 1);
   t.ok(partitions[0].steps < 1_000_000, `search took ${partitions[0].steps} steps`);
+});
+
+t.test('a history is cut only where no operation with a known outcome is in flight', async (t) => {
+  const ops = [
+    op('c1', 'publish', { name: 'f', writeId: 1, records: 1 }, 0, 2, 'ok'),
+    op('c2', 'read', { name: 'f' }, 1, 3, 'ok', content([1, 1])),
+    // Unknown: never completes, yet it does not stop the cut at 3..4 (it is carried across instead).
+    op('c3', 'delete', { name: 'f' }, 2.5, null, 'unknown'),
+    op('c1', 'stat', { name: 'f' }, 4, 5, 'ok', { kind: 'length', records: 1 }),
+    // Invoked exactly when the stat completes: concurrent with it, so no cut there.
+    op('c2', 'list', {}, 5, 6, 'ok', { kind: 'names', names: ['f'] }),
+    // An unknown read changes nothing: dropped.
+    op('c2', 'read', { name: 'f' }, 7, null, 'unknown'),
+  ];
+  t.same(segmentsOf(ops).map((segment) => segment.map((o) => o.id)), [[ops[0].id, ops[1].id, ops[2].id], [ops[3].id, ops[4].id]]);
+});
+
+t.test('across cuts: an unknown publish may take effect after the cut, but nothing may undo it', async (t) => {
+  const ops = [
+    op('c0', 'mkdir', { name: 'sub' }, 0, 1, 'ok'),
+    op('c1', 'publish', { name: 'f', writeId: 1, records: 5 }, 1.5, null, 'unknown'),
+    op('c2', 'read', { name: 'f' }, 2, 3, 'fail', undefined, 'FileNotFound'),
+    op('c2', 'read', { name: 'f' }, 4, 5, 'ok', content([1, 5])),
+  ];
+  const carried = searchSegmented(dirModel(ops, 10), ops);
+  t.equal(carried.segments, 3, 'three quiescent segments');
+  t.equal(carried.result, 'linearizable', 'the pending publish takes effect in the last segment');
+  const undone = [...ops, op('c3', 'read', { name: 'f' }, 6, 7, 'fail', undefined, 'FileNotFound')];
+  const result = searchSegmented(dirModel(undone, 10), undone);
+  t.equal(result.result, 'not-linearizable', 'seen published, then seen gone with no delete');
+  t.equal(result.failedSegment, 3, 'in the segment of the last read');
+  t.equal(check(undone).anomalies.length, 1, 'and reported');
+});
+
+t.test('across cuts: every possible state is carried, and a stale read after a cut is caught', async (t) => {
+  // Two concurrent publishes of f race: either may win; later reads must agree with one winner.
+  const race = [
+    op('c1', 'publish', { name: 'f', writeId: 1, records: 1 }, 0, 2, 'ok'),
+    op('c2', 'delete', { name: 'f' }, 0, 2, 'ok', { kind: 'deleted', deleted: true }),
+    op('c3', 'publish', { name: 'f', writeId: 3, records: 1 }, 0.5, 2, 'fail', undefined, 'FileAlreadyExists'),
+  ];
+  const seenGone = [...race, op('c1', 'read', { name: 'f' }, 3, 4, 'fail', undefined, 'FileNotFound')];
+  t.equal(searchSegmented(dirModel(seenGone, 10), seenGone).result, 'linearizable');
+  const stale = [...seenGone, op('c2', 'read', { name: 'f' }, 5, 6, 'ok', content([1, 1]))];
+  const result = searchSegmented(dirModel(stale, 10), stale);
+  t.equal(result.segments, 3);
+  t.equal(result.result, 'not-linearizable', 'a file seen deleted after the cut cannot come back');
+  const { anomalies } = check(stale);
+  t.equal(anomalies.length, 1);
+  t.match(anomalies[0].message, /no linearization once #\d+ c2 .* read \/d\/f ok = w1×1/);
+});
+
+t.test('an unknown write overwritten later does not multiply the configurations carried', async (t) => {
+  const ops: Op[] = [];
+  for (let i = 0; i < 60; i++) {
+    const base = i * 10;
+    ops.push(op('c1', 'publish', { name: 'f', writeId: 100 + i, records: 1 }, base, null, 'unknown'));
+    ops.push(op('c2', 'delete', { name: 'f' }, base + 1, base + 2, 'ok'));
+    ops.push(op('c2', 'read', { name: 'f' }, base + 3, base + 4, 'fail', undefined, 'FileNotFound'));
+  }
+  const result = searchSegmented(dirModel(ops, 10), ops);
+  t.equal(result.result, 'linearizable');
+  t.ok(result.configsPeak <= 60 + 1, `${result.configsPeak} configurations at most across a cut`);
+});
+
+t.test('the segmented search agrees with the plain search on random small histories', async (t) => {
+  const names = ['f', 'g'];
+  const arbOp = fc.record({
+    kind: fc.constantFrom('publish', 'append', 'delete', 'rename', 'read', 'list') as fc.Arbitrary<OpKind>,
+    name: fc.constantFrom(...names),
+    writeId: fc.integer({ min: 1, max: 3 }),
+    invoke: fc.integer({ min: 0, max: 30 }),
+    length: fc.integer({ min: 1, max: 6 }),
+    outcome: fc.constantFrom('ok', 'ok', 'fail', 'unknown') as fc.Arbitrary<Op['status']>,
+    seen: fc.constantFrom('none', 'w1', 'w2', 'w1w2'),
+  });
+  let conclusive = 0;
+  fc.assert(fc.property(fc.array(arbOp, { minLength: 1, maxLength: 9 }), (specs) => {
+    const ops = specs.map((s, i) => {
+      const complete = s.outcome === 'unknown' ? null : s.invoke + s.length;
+      const other = names.find((n) => n !== s.name)!;
+      const value: OpValue | undefined = s.outcome !== 'ok' ? undefined
+        : s.kind === 'read' ? content(...(s.seen === 'none' ? [] : s.seen === 'w1' ? [[1, 1] as Run] : s.seen === 'w2' ? [[2, 1] as Run] : [[1, 1] as Run, [2, 1] as Run]))
+        : s.kind === 'list' ? { kind: 'names', names: s.seen === 'none' ? [] : s.seen === 'w1' ? ['f'] : s.seen === 'w2' ? ['g'] : ['f', 'g'] }
+        : s.kind === 'delete' ? { kind: 'deleted', deleted: s.seen !== 'none' } : undefined;
+      const args: OpArgs = s.kind === 'rename' ? { src: s.name, dst: other } : { name: s.name, writeId: s.writeId, records: 1 };
+      return { id: i, process: `c${i}`, kind: s.kind, dir: '/d', args, invokeNs: s.invoke, completeNs: complete, status: s.outcome, value, error: s.outcome === 'fail' ? 'FileNotFound' : undefined } satisfies Op;
+    });
+    const plain = searchLinearization(dirModel(ops, 2), ops).result;
+    const segmented = searchSegmented(dirModel(ops, 2), ops).result;
+    if (plain === 'linearizable') conclusive++;
+    return plain === segmented;
+  }), { seed: 20261123, numRuns: 3000 });
+  t.ok(conclusive > 100, `${conclusive} of the random histories were linearizable: both outcomes are exercised`);
 });

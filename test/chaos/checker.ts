@@ -1,8 +1,10 @@
-// Judges a chaos run's history: linearizability per directory (linearizability.ts over model.ts),
+// Judges a chaos run's history: linearizability per directory (linearizability.ts over model.ts, cut
+// at quiescent points by segmented.ts),
 // and turns a violation into a printable anomaly with its smallest failing window.
 
 import { describeOp, type Op } from './history.js';
 import { searchLinearization, smallestFailingWindow, type Model, type SearchResult } from './linearizability.js';
+import { searchSegmented } from './segmented.js';
 import { step, type DirState, emptyDir } from './model.js';
 
 export interface Anomaly {
@@ -17,6 +19,8 @@ export interface PartitionReport {
   ops: number;
   result: SearchResult;
   steps: number;
+  /** Segments the partition's history was cut into at quiescent points (absent: not cut). */
+  segments?: number;
 }
 
 export function dirModel(ops: readonly Op[], blockRecords: number): Model<DirState> {
@@ -27,7 +31,7 @@ export function dirModel(ops: readonly Op[], blockRecords: number): Model<DirSta
 
 export function checkLinearizability(
   ops: readonly Op[],
-  options: { blockRecords: number; relative?: (ns: number | null) => string },
+  options: { blockRecords: number; relative?: (ns: number | null) => string; stepsMax?: number },
 ): { anomalies: Anomaly[]; partitions: PartitionReport[] } {
   const byDir = new Map<string, Op[]>();
   for (const op of ops) {
@@ -38,10 +42,17 @@ export function checkLinearizability(
   const partitions: PartitionReport[] = [];
   const makeModel = (part: readonly Op[]) => dirModel(part, options.blockRecords);
   for (const [dir, part] of [...byDir.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const { result, steps } = searchLinearization(makeModel(part), part);
-    partitions.push({ dir, ops: part.length, result, steps });
+    // The plain search first (lazy: it stops at the first linearization); the segmented one (eager:
+    // every configuration at every cut) only when the plain one runs out of steps.
+    const plain = searchLinearization(makeModel(part), part, options.stepsMax);
+    const segmented = plain.result === 'inconclusive' ? searchSegmented(makeModel(part), part, { stepsMax: options.stepsMax }) : null;
+    const result = segmented?.result ?? plain.result;
+    partitions.push({ dir, ops: part.length, result, steps: plain.steps + (segmented?.steps ?? 0), segments: segmented?.segments });
     if (result !== 'not-linearizable') continue;
-    const violation = smallestFailingWindow(makeModel, part);
+    const violation = smallestFailingWindow(makeModel, part, undefined, (model, prefix) => {
+      const first = searchLinearization(model, prefix, options.stepsMax);
+      return first.result === 'inconclusive' ? searchSegmented(model, prefix, { stepsMax: options.stepsMax }) : first;
+    });
     const describe = (op: Op) => describeOp(op, options.relative);
     anomalies.push({
       kind: 'not-linearizable',

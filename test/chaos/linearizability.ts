@@ -78,7 +78,18 @@ function unlift(entry: Entry): void {
 }
 
 /** Searches for a linearization of `ops` (one partition) under `model`. */
-export function searchLinearization<S>(model: Model<S>, ops: readonly Op[], stepsMax = SEARCH_STEPS_MAX): { result: SearchResult; steps: number } {
+export interface SearchOptions<S> {
+  /** The state to start from (default: the model's initial state). */
+  init?: S;
+  /**
+   * Exhaustive mode: called with every reachable end configuration (the state after all completed
+   * operations, and the indices of the unknown-outcome operations not linearized in that path);
+   * the search goes on after each, and the result is linearizable when there was at least one.
+   */
+  onEnd?: (state: S, pending: number[]) => void;
+}
+
+export function searchLinearization<S>(model: Model<S>, ops: readonly Op[], stepsMax = SEARCH_STEPS_MAX, options: SearchOptions<S> = {}): { result: SearchResult; steps: number } {
   const head = buildList(ops);
   // Zobrist hashing of the linearized set: two random 32-bit words per operation.
   const zobrist = new Uint32Array(ops.length * 2);
@@ -91,9 +102,10 @@ export function searchLinearization<S>(model: Model<S>, ops: readonly Op[], step
   let h2 = 0;
   const seen = new Set<string>();
   const stack: Array<Frame<S>> = [];
-  let state = model.init;
+  let state = options.init ?? model.init;
   let entry = head.next;
   let steps = 0;
+  let ends = 0;
 
   const tryChoices = (frameEntry: Entry, from: S, choices: S[], first: number): boolean => {
     const op = frameEntry.op;
@@ -113,30 +125,47 @@ export function searchLinearization<S>(model: Model<S>, ops: readonly Op[], step
     return false;
   };
 
-  while (entry !== null) {
+  // Undoes the last choice and moves on to the next alternative; false when none is left.
+  const backtrack = (): boolean => {
+    const frame = stack.pop();
+    if (!frame) return false;
+    unlift(frame.entry);
+    state = frame.state;
+    h1 = (h1 ^ zobrist[frame.entry.op * 2]) >>> 0;
+    h2 = (h2 ^ zobrist[frame.entry.op * 2 + 1]) >>> 0;
+    entry = tryChoices(frame.entry, frame.state, frame.choices, frame.choice + 1) ? head.next : frame.entry.next;
+    return true;
+  };
+  const done = (): { result: SearchResult; steps: number } => ({ result: options.onEnd && ends > 0 ? 'linearizable' : 'not-linearizable', steps });
+
+  for (;;) {
     if (++steps > stepsMax) return { result: 'inconclusive', steps };
+    if (entry === null) {
+      // Every completed operation is placed; what is left in the list are unknown operations skipped.
+      if (!options.onEnd) return { result: 'linearizable', steps };
+      ends++;
+      const pending: number[] = [];
+      for (let e = head.next; e !== null; e = e.next) pending.push(e.op);
+      options.onEnd(state, pending);
+      if (!backtrack()) return done();
+      continue;
+    }
     if (entry.call) {
-      const choices = model.step(state, ops[entry.op]);
+      let choices = model.step(state, ops[entry.op]);
+      // Exhaustive mode: an unknown operation taking effect as a no-op is the same as leaving it
+      // pending (which allows more later), so only its effects are tried; this keeps 2^k end
+      // configurations of k such operations from being enumerated. (The lazy search keeps the no-op:
+      // placing it early takes the operation out of the search for good, which is cheaper there.)
+      if (options.onEnd && entry.match === null) {
+        const here = model.key(state);
+        choices = choices.filter((choice) => model.key(choice) !== here);
+      }
       entry = tryChoices(entry, state, choices, 0) ? head.next : entry.next;
       continue;
     }
     // A completed operation that cannot be placed before this point: undo the last choice.
-    for (;;) {
-      const frame = stack.pop();
-      if (!frame) return { result: 'not-linearizable', steps };
-      unlift(frame.entry);
-      state = frame.state;
-      h1 = (h1 ^ zobrist[frame.entry.op * 2]) >>> 0;
-      h2 = (h2 ^ zobrist[frame.entry.op * 2 + 1]) >>> 0;
-      if (tryChoices(frame.entry, frame.state, frame.choices, frame.choice + 1)) {
-        entry = head.next;
-        break;
-      }
-      entry = frame.entry.next;
-      break;
-    }
+    if (!backtrack()) return done();
   }
-  return { result: 'linearizable', steps };
 }
 
 const READ_ONLY = new Set(['read', 'stat', 'list']);
@@ -163,11 +192,16 @@ export interface Violation {
 }
 
 /** Binary search for the earliest completion after which the history stops being linearizable. */
-export function smallestFailingWindow<S>(makeModel: (ops: readonly Op[]) => Model<S>, ops: readonly Op[], windowOpsMax = 20): Violation | null {
+export function smallestFailingWindow<S>(
+  makeModel: (ops: readonly Op[]) => Model<S>,
+  ops: readonly Op[],
+  windowOpsMax = 20,
+  search: (model: Model<S>, ops: readonly Op[]) => { result: SearchResult } = searchLinearization,
+): Violation | null {
   const times = [...new Set(ops.map((op) => op.completeNs).filter((t): t is number => t !== null))].sort((a, b) => a - b);
   const fails = (t: number) => {
     const prefix = prefixAt(ops, t);
-    return searchLinearization(makeModel(prefix), prefix).result === 'not-linearizable';
+    return search(makeModel(prefix), prefix).result === 'not-linearizable';
   };
   let lo = 0;
   let hi = times.length - 1;
