@@ -5,11 +5,12 @@
 
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DfsClient } from '../client/dfs-client.js';
 import { TestCluster, temporaryDirectory, waitFor, type NodeProcess } from './helpers/processes.js';
+import { flipByte } from './helpers/block-files.js';
 
 const KiB = 1024;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -59,18 +60,6 @@ function findBlockFile(dataDir: string, blockId: number): string | undefined {
     return undefined;
   };
   return walk(dataDir);
-}
-
-function flipByte(path: string, offset: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    const byte = Buffer.alloc(1);
-    readSync(fd, byte, 0, 1, offset);
-    byte[0] ^= 0xff;
-    writeSync(fd, byte, 0, 1, offset);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 async function write(stream: Writable, data: Buffer): Promise<void> {

@@ -7,12 +7,13 @@
 // file, rename or fsync'd write there fails with EROFS, for the root datanode too. Only as root.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, truncateSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../raft/sim/prng.js';
 import { BLOCK_FILE_PATTERN, finalizedDir } from '../../datanode/storage/layout.js';
 import type { NodeProcess } from '../helpers/processes.js';
 import type { ChaosCluster } from './cluster.js';
+import { flipByte } from '../helpers/block-files.js';
 
 export const FAULT_KINDS = [
   'kill-namenode', 'kill-datanode', 'pause-namenode', 'pause-datanode',
@@ -228,16 +229,4 @@ function blockFiles(volume: string): string[] {
   };
   walk(root);
   return found.sort();
-}
-
-function flipByte(file: string, offset: number): void {
-  const fd = openSync(file, 'r+');
-  try {
-    const byte = Buffer.alloc(1);
-    readSync(fd, byte, 0, 1, offset);
-    byte[0] ^= 0xff;
-    writeSync(fd, byte, 0, 1, offset);
-  } finally {
-    closeSync(fd);
-  }
 }
