@@ -85,27 +85,21 @@ export class DatanodeMetrics {
       },
     });
     // The scanner keeps its own totals; these counters advance by the difference at each scrape.
-    const scanned = { bytes: 0, blocks: 0 };
-    new Counter({
-      name: 'dfs_datanode_scanner_bytes_total',
-      help: 'Bytes verified by the block scanner',
-      registers,
-      collect() {
-        const total = ctx.scanner?.stats.bytesScanned ?? 0;
-        if (total > scanned.bytes) this.inc(total - scanned.bytes);
-        scanned.bytes = Math.max(scanned.bytes, total);
-      },
-    });
-    new Counter({
-      name: 'dfs_datanode_scanner_blocks_total',
-      help: 'Replicas verified by the block scanner',
-      registers,
-      collect() {
-        const total = ctx.scanner?.stats.blocksScanned ?? 0;
-        if (total > scanned.blocks) this.inc(total - scanned.blocks);
-        scanned.blocks = Math.max(scanned.blocks, total);
-      },
-    });
+    const counterOfTotal = (name: string, help: string, total: () => number): void => {
+      let counted = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const now = total();
+          if (now > counted) this.inc(now - counted);
+          counted = Math.max(counted, now);
+        },
+      });
+    };
+    counterOfTotal('dfs_datanode_scanner_bytes_total', 'Bytes verified by the block scanner', () => ctx.scanner?.stats.bytesScanned ?? 0);
+    counterOfTotal('dfs_datanode_scanner_blocks_total', 'Replicas verified by the block scanner', () => ctx.scanner?.stats.blocksScanned ?? 0);
     this.scannerCorruptFound = () => ctx.scanner?.stats.corruptFound ?? 0;
   }
 }
