@@ -25,7 +25,10 @@ export interface NamenodeClientOptions {
 const FAILOVER_TIMEOUT_MS_DEFAULT = 60_000;
 /** One attempt at one namenode; a paused or partitioned namenode costs at most this much. */
 const ATTEMPT_TIMEOUT_MS = 15_000;
-const FAILOVER_BACKOFF_MS_MAX = 1_000;
+/** Pause after each full round over the namenodes grows by this much, up to the max: short, so a
+ *  client notices a newly elected leader within a few tens of milliseconds. */
+const FAILOVER_BACKOFF_STEP_MS = 20;
+const FAILOVER_BACKOFF_MS_MAX = 250;
 const READ_METHODS: ReadonlySet<ClientMethod> = new Set(['getFileInfo', 'listStatus', 'getBlockLocations', 'getContentSummary', 'renewLease', ...SNAPSHOT_READ_METHODS]);
 /** Errors after which the same call may succeed on another namenode or a little later. */
 const RETRIABLE = new Set(['Unavailable', 'NotLeader', 'SafeMode']);
@@ -92,7 +95,7 @@ export class NamenodeClient {
         this.current = (this.current + 1) % this.namenodes.length;
         // After a full round over the namenodes, back off before the next round.
         if (attempt % this.namenodes.length === 0) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(FAILOVER_BACKOFF_MS_MAX, 50 * attempt)));
+          await new Promise((resolve) => setTimeout(resolve, Math.min(FAILOVER_BACKOFF_MS_MAX, FAILOVER_BACKOFF_STEP_MS * (attempt / this.namenodes.length))));
         }
       }
     }
