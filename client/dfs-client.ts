@@ -70,6 +70,9 @@ function toEpochMs(time: number | string | Date): number {
 /** A read older than this re-fetches the locations (and block tokens) of the blocks it has left. */
 const BLOCK_LOCATIONS_REFRESH_MS = 4 * 60_000;
 
+/** HDFS-style lease holder name of one writer. */
+const newClientName = (): string => `DFSClient_${hostname()}_${process.pid}_${randomUUID().slice(0, 8)}`;
+
 export function defaultNamenodes(): string[] {
   const fromEnv = process.env.DFS_NAMENODES?.split(',').map((s) => s.trim()).filter(Boolean);
   return fromEnv && fromEnv.length > 0 ? fromEnv : [`http://127.0.0.1:${NAMENODE_HTTP_PORT_DEFAULT}`];
@@ -357,9 +360,16 @@ export class DfsClient {
     options: WriteOptions & { flag?: 'w' | 'wx'; encoding?: BufferEncoding } = {},
   ): Promise<void> {
     const resolved = this.resolve(path);
+    const overwrite = options.overwrite ?? options.flag !== 'wx';
+    // An empty file needs no block and no lease: one create that closes it (one commit, not two).
+    if ((typeof data === 'string' || data instanceof Uint8Array) && data.length === 0) {
+      const { createParent, replication, blockSize, permission } = options;
+      const request = { path: resolved, clientName: newClientName(), overwrite, createParent, replication, blockSize, permission, closed: true };
+      await fsCall('open', resolved, () => this.rpc.call('create', request, options.signal));
+      return;
+    }
     const source =
       typeof data === 'string' ? Readable.from([Buffer.from(data, options.encoding)]) : data instanceof Uint8Array ? Readable.from([Buffer.from(data)]) : data;
-    const overwrite = options.overwrite ?? options.flag !== 'wx';
     await fsCall('open', resolved, () => pipeline(source, this.createWriteStream(resolved, { ...options, overwrite }), { signal: options.signal }));
   }
 
@@ -456,7 +466,7 @@ export class DfsClient {
  * completes the file on end. Until `finish`, the file is under construction and held by our lease.
  */
 export class DfsWriteStream extends Writable {
-  readonly clientName = `DFSClient_${hostname()}_${process.pid}_${randomUUID().slice(0, 8)}`;
+  readonly clientName = newClientName();
   bytesWritten = 0;
   private status: FileStatus | null = null;
   private writer: RecoverableBlockWriter | null = null;

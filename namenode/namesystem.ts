@@ -240,7 +240,7 @@ export class Namesystem {
         { path, holder: existing.lease_holder },
       );
     }
-    this.leases.renew(request.clientName);
+    if (!request.closed) this.leases.renew(request.clientName);
     const result = await this.submit<{ status: FileStatus; removedBlocks: ExtendedBlock[] }>({
       op: 'create',
       now: this.clock(),
@@ -255,6 +255,7 @@ export class Namesystem {
       replication: request.replication ?? this.config.defaultReplication,
       blockSize: request.blockSize ?? this.config.defaultBlockSize,
       firstInodeId: this.ids.reserveInodes(pathComponents(path).length),
+      ...(request.closed ? { closed: true } : {}),
     });
     this.datanodes.invalidate(result.removedBlocks);
     return { status: result.status };

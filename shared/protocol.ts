@@ -149,6 +149,8 @@ export const ClientRpc = {
       replication: Replication.optional(),
       blockSize: BlockSize.optional(),
       permission: Permission.optional(),
+      /** Create the file already closed, empty and with no lease: an empty file in one call and one commit. */
+      closed: z.boolean().optional(),
     }),
     response: z.object({ status: FileStatus }),
   },

@@ -68,6 +68,16 @@ t.test('namespace commands follow HDFS semantics', async (t) => {
   t.equal(errorKind(mk('/a/f')), 'FileAlreadyExists', 'mkdirs over a file');
   t.equal(errorKind(create('/n/f', false, false)), 'FileNotFound');
 
+  // An empty file created closed, in one command: complete, no lease, no block.
+  const closedFile = (path: string, overwrite = false) =>
+    a.apply({ op: 'create', now: 3, user: 'alice', path, clientName: 'e', overwrite, createParent: true, permission: 0o644, replication: 3, blockSize: BLOCK, firstInodeId: a.ids(), closed: true });
+  t.equal(errorKind(closedFile('/a/empty')), 'ok');
+  t.equal(store.resolve('/a/empty')?.lease_holder, null, 'a file created closed has no lease holder');
+  t.equal(store.resolve('/a/empty')?.length, 0);
+  t.equal(errorKind(a.apply({ op: 'addBlock', now: 4, path: '/a/empty', clientName: 'e', blockId: a.blockId(), genStamp: 1 })), 'LeaseExpired', 'no block is added to a closed file');
+  t.equal(errorKind(closedFile('/a/empty')), 'FileAlreadyExists', 'created closed, it still refuses an existing file');
+  t.equal(errorKind(closedFile('/a/empty', true)), 'ok', 'and overwrites one when asked');
+
   // Write two blocks: the first full, the last short.
   const b1 = a.blockId();
   const b2 = a.blockId();

@@ -262,7 +262,7 @@ export class NamespaceStateMachine {
       ...newInode(id, parent.id, components[components.length - 1], INODE_FILE, command.user, parent.grp, command.permission, command.now),
       replication: command.replication,
       block_size: command.blockSize,
-      lease_holder: command.clientName,
+      lease_holder: command.closed ? null : command.clientName,
     });
     this.store.sql.touchDirectory.run(command.now, parent.id);
     const row = this.store.sql.getInode.get(id) as InodeRow;

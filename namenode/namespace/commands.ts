@@ -46,6 +46,8 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     blockSize: BlockSize,
     /** First of `depth` reserved inode ids: missing parents take the first ones, the file the next. */
     firstInodeId: z.number().int().positive(),
+    /** The file is created closed (empty, no lease holder); absent in entries written before it existed. */
+    closed: z.boolean().optional(),
   }),
   z.object({
     op: z.literal('addBlock'),
