@@ -8,6 +8,7 @@ import { baseName, isAncestorOrSelf, joinPath, parentPath, pathComponents } from
 import type { ExtendedBlock } from '../../shared/protocol.js';
 import { assert, unreachable } from '../../shared/assert.js';
 import { INODE_DIRECTORY, INODE_FILE, ROOT_INODE_ID } from './schema.js';
+import type { Database, Transaction } from 'better-sqlite3';
 import { NamespaceStore, toExtendedBlock, type InodeRow } from './store.js';
 import type { ApplyOutcome, CommandOf, NamespaceCommand } from './commands.js';
 import { EXECUTE, PermissionChecker, READ, WRITE, type AccessRequest } from './permissions.js';
@@ -28,8 +29,16 @@ export interface CommittedCommand extends LogPosition {
   command: NamespaceCommand | null;
 }
 
+/** The transaction functions of one database connection: a batch of entries, one command's savepoint. */
+interface ApplyTransactions {
+  db: Database;
+  batch: Transaction<(batch: CommittedCommand[]) => ApplyOutcome[]>;
+  savepoint: Transaction<(command: NamespaceCommand) => unknown>;
+}
+
 export class NamespaceStateMachine {
   private readonly snapshots: SnapshotManager;
+  private cachedTransactions: ApplyTransactions | null = null;
 
   constructor(readonly store: NamespaceStore) {
     this.snapshots = new SnapshotManager(store);
@@ -48,29 +57,46 @@ export class NamespaceStateMachine {
    * are skipped (a replay after restart); a gap is a bug and stops the node.
    */
   applyBatch(entries: CommittedCommand[]): ApplyOutcome[] {
-    const run = this.store.db.transaction((batch: CommittedCommand[]) => {
-      const outcomes: ApplyOutcome[] = [];
-      let applied = this.appliedIndex;
-      for (const entry of batch) {
-        if (entry.index <= applied) {
-          outcomes.push({ ok: false, error: { kind: 'Internal', message: `entry ${entry.index} already applied` } });
-          continue;
-        }
-        assert(entry.index === applied + 1, `apply gap: applied ${applied}, next entry ${entry.index}`);
-        outcomes.push(entry.command ? this.applyOne(entry.index, entry.command) : { ok: true, value: null });
-        applied = entry.index;
-        if (applied % CLIENT_REQUEST_PRUNE_EVERY_ENTRIES === 0) {
-          this.store.sql.pruneRequests.run(applied - CLIENT_REQUEST_WINDOW_ENTRIES);
-        }
+    return this.transactions().batch.immediate(entries);
+  }
+
+  /**
+   * better-sqlite3 builds a transaction function's wrappers on every db.transaction() call (tens of
+   * microseconds): build them once per database connection (a snapshot install opens a new one).
+   */
+  private transactions(): ApplyTransactions {
+    const db = this.store.db;
+    if (this.cachedTransactions?.db !== db) {
+      this.cachedTransactions = {
+        db,
+        batch: db.transaction((batch: CommittedCommand[]) => this.applyInTransaction(batch)),
+        savepoint: db.transaction((command: NamespaceCommand) => this.dispatch(command)),
+      };
+    }
+    return this.cachedTransactions;
+  }
+
+  private applyInTransaction(batch: CommittedCommand[]): ApplyOutcome[] {
+    const outcomes: ApplyOutcome[] = [];
+    let applied = this.appliedIndex;
+    for (const entry of batch) {
+      if (entry.index <= applied) {
+        outcomes.push({ ok: false, error: { kind: 'Internal', message: `entry ${entry.index} already applied` } });
+        continue;
       }
-      const last = batch[batch.length - 1];
-      if (last && last.index === applied) {
-        this.store.setState('applied_index', last.index);
-        this.store.setState('applied_term', last.term);
+      assert(entry.index === applied + 1, `apply gap: applied ${applied}, next entry ${entry.index}`);
+      outcomes.push(entry.command ? this.applyOne(entry.index, entry.command) : { ok: true, value: null });
+      applied = entry.index;
+      if (applied % CLIENT_REQUEST_PRUNE_EVERY_ENTRIES === 0) {
+        this.store.sql.pruneRequests.run(applied - CLIENT_REQUEST_WINDOW_ENTRIES);
       }
-      return outcomes;
-    });
-    return run.immediate(entries);
+    }
+    const last = batch[batch.length - 1];
+    if (last && last.index === applied) {
+      this.store.setState('applied_index', last.index);
+      this.store.setState('applied_term', last.term);
+    }
+    return outcomes;
   }
 
   private applyOne(index: number, command: NamespaceCommand): ApplyOutcome {
@@ -82,7 +108,7 @@ export class NamespaceStateMachine {
     let outcome: ApplyOutcome;
     try {
       // A nested transaction is a savepoint: a command that fails leaves no trace.
-      const value = this.store.db.transaction(() => this.dispatch(command))();
+      const value = this.transactions().savepoint(command);
       outcome = { ok: true, value: value ?? null };
     } catch (error) {
       if (!isDfsError(error)) throw error; // not a deterministic rejection: a bug; stop applying
