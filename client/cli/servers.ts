@@ -82,7 +82,7 @@ export function registerServerCommands(program: Command): void {
     .option('--heartbeat-interval <seconds>', 'expected datanode heartbeat interval', seconds)
     .option('--dead-after <seconds>', 'declare a silent datanode dead after this long', seconds)
     .option('--snapshot-entries <n>', 'take a namespace snapshot and compact the Raft log every n entries', int)
-    .option('--raft-tick <ms>', 'Raft tick; elections time out after 10 to 20 ticks', int)
+    .option('--raft-tick <ms>', 'Raft tick (default 50); elections time out after 10 to 20 ticks', int)
     .option('--lease-soft-limit <seconds>', 'a silent writer loses its file to another writer after this long (default 60)', seconds)
     .option('--lease-hard-limit <seconds>', 'a silent writer has its file closed by the namenode after this long (default 1200)', seconds)
     .option('--stale-after <seconds>', 'read a silent datanode last and give it no new blocks after this long (default max(30 s, 10 heartbeats))', seconds)
