@@ -8,6 +8,7 @@ import { hostname, userInfo } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DfsError } from '../shared/errors.js';
+import { assert } from '../shared/assert.js';
 import { homeDirectoryOf, resolveUserPath } from '../shared/paths.js';
 import { LEASE_SOFT_LIMIT_MS, NAMENODE_HTTP_PORT_DEFAULT } from '../shared/constants.js';
 import type { ExtendedBlock, FileStatus, LocatedBlock, SnapshotDiffReport, SnapshottableDirectory } from '../shared/protocol.js';
@@ -17,6 +18,7 @@ import { fsCall, fsError } from './fs-errors.js';
 // The append writer lives with WebHDFS, its first user; the library shares it rather than copy it.
 import { AppendStream } from './append-stream.js';
 import { RecoverableBlockWriter } from './blocks/recoverable-writer.js';
+import { BufferReplaySource, FileRangeReplaySource, LocalSourceFile, type BlockReplaySource, type ReplayOrigin } from './blocks/replay-source.js';
 import { readBlockRange } from './blocks/block-reader.js';
 
 export interface DfsClientOptions {
@@ -42,6 +44,12 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Folder for the current block's spill file (pipeline recovery replays from it); default the OS temp folder. */
   spillDir?: string;
+  /**
+   * The bytes this stream will be given, when the caller can give them again: a local file (its
+   * whole content, from byte 0, unchanged during the write) or a buffer the caller holds. Pipeline
+   * recovery then replays a block from there and nothing is spilled.
+   */
+  replayFrom?: ReplayOrigin;
 }
 
 export interface ReadOptions {
@@ -66,6 +74,9 @@ function toEpochMs(time: number | string | Date): number {
   if (!Number.isFinite(seconds)) throw new DfsError('IllegalArgument', `Invalid time: ${String(time)}`);
   return Math.round(seconds * 1000);
 }
+
+/** The most handed to a block writer at once: it frames (copies) a whole write before sending it. */
+const BLOCK_WRITE_PIECE_BYTES_MAX = 1024 * 1024;
 
 /** A read older than this re-fetches the locations (and block tokens) of the blocks it has left. */
 const BLOCK_LOCATIONS_REFRESH_MS = 4 * 60_000;
@@ -357,10 +368,12 @@ export class DfsClient {
     options: WriteOptions & { flag?: 'w' | 'wx'; encoding?: BufferEncoding } = {},
   ): Promise<void> {
     const resolved = this.resolve(path);
-    const source =
-      typeof data === 'string' ? Readable.from([Buffer.from(data, options.encoding)]) : data instanceof Uint8Array ? Readable.from([Buffer.from(data)]) : data;
+    // Bytes in memory are written from the caller's buffer (no copy) and replayed from it too.
+    const bytes = typeof data === 'string' ? Buffer.from(data, options.encoding) : data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : undefined;
+    const source = bytes === undefined ? (data as Readable | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>) : Readable.from([bytes]);
+    const replayFrom: ReplayOrigin | undefined = bytes === undefined ? options.replayFrom : { kind: 'buffer', data: bytes };
     const overwrite = options.overwrite ?? options.flag !== 'wx';
-    await fsCall('open', resolved, () => pipeline(source, this.createWriteStream(resolved, { ...options, overwrite }), { signal: options.signal }));
+    await fsCall('open', resolved, () => pipeline(source, this.createWriteStream(resolved, { ...options, overwrite, replayFrom }), { signal: options.signal }));
   }
 
   /** fs.promises.readFile: a Buffer, or a string given an encoding. */
@@ -465,6 +478,8 @@ export class DfsWriteStream extends Writable {
   private readonly failedNodes = new Set<string>();
   private previous: ExtendedBlock | undefined;
   private leaseTimer: NodeJS.Timeout | null = null;
+  /** The local file named by options.replayFrom, open for the whole write. */
+  private sourceFile: LocalSourceFile | null = null;
 
   constructor(
     private readonly client: DfsClient,
@@ -475,8 +490,11 @@ export class DfsWriteStream extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    this.client.rpc
-      .call('create', {
+    const origin = this.options.replayFrom;
+    // The source is opened before the file is created: a missing source fails without a dfs file.
+    const opened = origin?.kind === 'file' ? LocalSourceFile.open(origin.path).then((file) => void (this.sourceFile = file)) : Promise.resolve();
+    opened
+      .then(() => this.client.rpc.call('create', {
         path: this.path,
         clientName: this.clientName,
         overwrite: this.options.overwrite ?? false,
@@ -484,7 +502,7 @@ export class DfsWriteStream extends Writable {
         replication: this.options.replication,
         blockSize: this.options.blockSize,
         permission: this.options.permission,
-      })
+      }))
       .then(({ status }) => {
         this.status = status;
         this.leaseTimer = setInterval(() => {
@@ -504,7 +522,7 @@ export class DfsWriteStream extends Writable {
     let offset = 0;
     while (offset < chunk.length) {
       if (!this.writer) await this.openNextBlock();
-      const room = blockSize - this.writer!.bytesWritten;
+      const room = Math.min(blockSize - this.writer!.bytesWritten, BLOCK_WRITE_PIECE_BYTES_MAX);
       const piece = chunk.subarray(offset, offset + room);
       await this.writer!.write(piece);
       offset += piece.length;
@@ -527,6 +545,7 @@ export class DfsWriteStream extends Writable {
       dispatcher: this.client.rpc.httpDispatcher,
       signal: this.options.signal,
       spillDir: this.options.spillDir,
+      replaySource: this.replaySourceAt(this.bytesWritten),
       recover: async ({ block, excludeNodes }) => {
         const answer = await this.client.rpc.call('updatePipeline', { path: this.path, clientName: this.clientName, block, excludeNodes });
         this.current = answer.located;
@@ -534,6 +553,17 @@ export class DfsWriteStream extends Writable {
       },
       onNodeFailed: (nodeUrl) => this.failedNodes.add(nodeUrl),
     });
+  }
+
+  /** The replay source of a block starting at stream byte `blockStart`; undefined for a spill file. */
+  private replaySourceAt(blockStart: number): BlockReplaySource | undefined {
+    const origin = this.options.replayFrom;
+    if (origin?.kind === 'buffer') return new BufferReplaySource(origin.data, blockStart);
+    if (origin?.kind === 'file') {
+      assert(this.sourceFile !== null, 'the replay source file is opened before the first block');
+      return new FileRangeReplaySource(this.sourceFile, blockStart);
+    }
+    return undefined;
   }
 
   private async finishBlock(): Promise<void> {
@@ -560,8 +590,12 @@ export class DfsWriteStream extends Writable {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     const writer = this.writer;
     this.writer = null;
-    if (writer) writer.abort(error ?? new Error('write stream destroyed')).then(() => callback(error), () => callback(error));
-    else callback(error);
+    const sourceFile = this.sourceFile;
+    this.sourceFile = null;
+    (async () => {
+      await writer?.abort(error ?? new Error('write stream destroyed')).catch(() => undefined);
+      await sourceFile?.close();
+    })().then(() => callback(error), () => callback(error));
   }
 
   /** The id of the file this stream created (undefined until `create` succeeded). */
