@@ -81,6 +81,66 @@ const BLOCK_WRITE_PIECE_BYTES_MAX = 1024 * 1024;
 /** A read older than this re-fetches the locations (and block tokens) of the blocks it has left. */
 const BLOCK_LOCATIONS_REFRESH_MS = 4 * 60_000;
 
+/** Bytes of the next block read ahead while the current one is consumed (a few of its 64 KiB chunks per request). */
+const READ_AHEAD_BYTES_MAX = 8 * 1024 * 1024;
+
+/**
+ * Pulls a block read ahead of its consumer, up to `bytesMax` bytes, then stops pulling (the HTTP
+ * body's backpressure holds the rest at the datanode). `drain` yields what was read, then the rest.
+ */
+class ReadAhead {
+  private readonly held: Buffer[] = [];
+  private heldBytes = 0;
+  private ended = false;
+  private failure: { error: unknown } | null = null;
+  private readonly filling: Promise<void>;
+
+  constructor(
+    private readonly source: AsyncGenerator<Buffer>,
+    private readonly bytesMax: number,
+    /** Aborts the source's request: a cancel must not wait for a slow datanode's next bytes. */
+    private readonly cancelled: AbortController,
+  ) {
+    assert(bytesMax >= 0, `read-ahead of ${bytesMax} bytes`);
+    this.filling = this.fill();
+  }
+
+  private async fill(): Promise<void> {
+    try {
+      while (this.heldBytes < this.bytesMax) {
+        const step = await this.source.next();
+        if (step.done) {
+          this.ended = true;
+          return;
+        }
+        this.held.push(step.value);
+        this.heldBytes += step.value.length;
+      }
+    } catch (error) {
+      // Kept for drain: a failure surfaces when the consumer reaches this block, not before.
+      this.failure = { error };
+    }
+  }
+
+  async *drain(): AsyncGenerator<Buffer> {
+    await this.filling;
+    while (this.held.length > 0) {
+      const piece = this.held.shift()!;
+      this.heldBytes -= piece.length;
+      yield piece;
+    }
+    if (this.failure !== null) throw this.failure.error;
+    if (!this.ended) yield* this.source;
+  }
+
+  async cancel(): Promise<void> {
+    this.cancelled.abort(new Error('read-ahead cancelled'));
+    await this.filling;
+    this.held.length = 0;
+    await this.source.return(undefined).catch(() => undefined);
+  }
+}
+
 export function defaultNamenodes(): string[] {
   const fromEnv = process.env.DFS_NAMENODES?.split(',').map((s) => s.trim()).filter(Boolean);
   return fromEnv && fromEnv.length > 0 ? fromEnv : [`http://127.0.0.1:${NAMENODE_HTTP_PORT_DEFAULT}`];
@@ -399,24 +459,53 @@ export class DfsClient {
       return { blocks: located.blocks, atMs: Date.now() };
     };
     let located = await locate(start);
-    for (let i = 0; i < located.blocks.length; i++) {
-      // Block tokens expire (10 minutes by default): a slow reader asks again for the blocks left.
-      if (Date.now() - located.atMs > BLOCK_LOCATIONS_REFRESH_MS) {
-        located = await locate(Math.max(start, located.blocks[i].offset));
-        i = 0;
-        if (located.blocks.length === 0) return;
-      }
-      const block = located.blocks[i];
+    // The next block is requested while this one is consumed, holding at most READ_AHEAD_BYTES_MAX:
+    // its connection set-up and first disk reads overlap this block's tail instead of following it.
+    let ahead: ReadAhead | null = null;
+    const rangeOf = (block: LocatedBlock) => {
       const from = Math.max(start, block.offset) - block.offset;
       const to = Math.min(endExclusive, block.offset + block.block.numBytes) - block.offset;
-      if (to <= from) continue;
+      return { from, to };
+    };
+    // A generator, so a block without replicas fails when the reader reaches it, not when read ahead.
+    const dispatcher = this.rpc.httpDispatcher;
+    async function* readOf(block: LocatedBlock, signal: AbortSignal): AsyncGenerator<Buffer> {
       if (block.locations.length === 0) {
         throw new DfsError('BlockMissing', `Could not obtain block ${block.block.blockId} of ${path}: no live replica`, {
           path,
           blockId: block.block.blockId,
         });
       }
-      yield* readBlockRange(block, from, to, { dispatcher: this.rpc.httpDispatcher, signal: options.signal });
+      const { from, to } = rangeOf(block);
+      yield* readBlockRange(block, from, to, { dispatcher, signal });
+    }
+    const startRead = (block: LocatedBlock, bytesMax: number): ReadAhead | null => {
+      const { from, to } = rangeOf(block);
+      if (to <= from) return null;
+      const cancelled = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, cancelled.signal]) : cancelled.signal;
+      return new ReadAhead(readOf(block, signal), bytesMax, cancelled);
+    };
+    try {
+      for (let i = 0; i < located.blocks.length; i++) {
+        // Block tokens expire (10 minutes by default): a slow reader asks again for the blocks left.
+        if (Date.now() - located.atMs > BLOCK_LOCATIONS_REFRESH_MS) {
+          await ahead?.cancel();
+          ahead = null;
+          located = await locate(Math.max(start, located.blocks[i].offset));
+          i = 0;
+          if (located.blocks.length === 0) return;
+        }
+        const current = ahead ?? startRead(located.blocks[i], 0);
+        ahead = null;
+        if (current === null) continue;
+        const next = located.blocks[i + 1];
+        if (next !== undefined) ahead = startRead(next, READ_AHEAD_BYTES_MAX);
+        yield* current.drain();
+      }
+    } finally {
+      // A reader that stops early (or fails) must not leave the next block's request open.
+      await ahead?.cancel();
     }
   }
 
