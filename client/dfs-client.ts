@@ -421,6 +421,8 @@ export class DfsClient {
   /**
    * fs.promises.writeFile: replaces the file (flag 'w', the default) or fails with EEXIST when it
    * exists (flag 'wx'). `data` may be a string, bytes, a Readable or any (async) iterable of chunks.
+   * Bytes are sent (and replayed on pipeline recovery) from the caller's buffer, not a copy: as with
+   * fs.writeFile, do not change them until the promise settles.
    */
   async writeFile(
     path: string,
