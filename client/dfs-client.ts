@@ -8,6 +8,7 @@ import { hostname, userInfo } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DfsError } from '../shared/errors.js';
+import { assert } from '../shared/assert.js';
 import { homeDirectoryOf, resolveUserPath } from '../shared/paths.js';
 import { LEASE_SOFT_LIMIT_MS, NAMENODE_HTTP_PORT_DEFAULT } from '../shared/constants.js';
 import type { ExtendedBlock, FileStatus, LocatedBlock, SnapshotDiffReport, SnapshottableDirectory } from '../shared/protocol.js';
@@ -17,6 +18,7 @@ import { fsCall, fsError } from './fs-errors.js';
 // The append writer lives with WebHDFS, its first user; the library shares it rather than copy it.
 import { AppendStream } from './append-stream.js';
 import { RecoverableBlockWriter } from './blocks/recoverable-writer.js';
+import { BufferReplaySource, FileRangeReplaySource, LocalSourceFile, type BlockReplaySource, type ReplayOrigin } from './blocks/replay-source.js';
 import { readBlockRange } from './blocks/block-reader.js';
 
 export interface DfsClientOptions {
@@ -42,6 +44,12 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Folder for the current block's spill file (pipeline recovery replays from it); default the OS temp folder. */
   spillDir?: string;
+  /**
+   * The bytes this stream will be given, when the caller can give them again: a local file (its
+   * whole content, from byte 0, unchanged during the write) or a buffer the caller holds. Pipeline
+   * recovery then replays a block from there and nothing is spilled.
+   */
+  replayFrom?: ReplayOrigin;
 }
 
 export interface ReadOptions {
@@ -67,11 +75,74 @@ function toEpochMs(time: number | string | Date): number {
   return Math.round(seconds * 1000);
 }
 
+/** The most handed to a block writer at once: it frames (copies) a whole write before sending it. */
+const BLOCK_WRITE_PIECE_BYTES_MAX = 1024 * 1024;
+
 /** A read older than this re-fetches the locations (and block tokens) of the blocks it has left. */
 const BLOCK_LOCATIONS_REFRESH_MS = 4 * 60_000;
 
 /** HDFS-style lease holder name of one writer. */
 const newClientName = (): string => `DFSClient_${hostname()}_${process.pid}_${randomUUID().slice(0, 8)}`;
+
+/** Bytes of the next block read ahead while the current one is consumed (a few of its 64 KiB chunks per request). */
+const READ_AHEAD_BYTES_MAX = 8 * 1024 * 1024;
+
+/**
+ * Pulls a block read ahead of its consumer, up to `bytesMax` bytes, then stops pulling (the HTTP
+ * body's backpressure holds the rest at the datanode). `drain` yields what was read, then the rest.
+ */
+class ReadAhead {
+  private readonly held: Buffer[] = [];
+  private heldBytes = 0;
+  private ended = false;
+  private failure: { error: unknown } | null = null;
+  private readonly filling: Promise<void>;
+
+  constructor(
+    private readonly source: AsyncGenerator<Buffer>,
+    private readonly bytesMax: number,
+    /** Aborts the source's request: a cancel must not wait for a slow datanode's next bytes. */
+    private readonly cancelled: AbortController,
+  ) {
+    assert(bytesMax >= 0, `read-ahead of ${bytesMax} bytes`);
+    this.filling = this.fill();
+  }
+
+  private async fill(): Promise<void> {
+    try {
+      while (this.heldBytes < this.bytesMax) {
+        const step = await this.source.next();
+        if (step.done) {
+          this.ended = true;
+          return;
+        }
+        this.held.push(step.value);
+        this.heldBytes += step.value.length;
+      }
+    } catch (error) {
+      // Kept for drain: a failure surfaces when the consumer reaches this block, not before.
+      this.failure = { error };
+    }
+  }
+
+  async *drain(): AsyncGenerator<Buffer> {
+    await this.filling;
+    while (this.held.length > 0) {
+      const piece = this.held.shift()!;
+      this.heldBytes -= piece.length;
+      yield piece;
+    }
+    if (this.failure !== null) throw this.failure.error;
+    if (!this.ended) yield* this.source;
+  }
+
+  async cancel(): Promise<void> {
+    this.cancelled.abort(new Error('read-ahead cancelled'));
+    await this.filling;
+    this.held.length = 0;
+    await this.source.return(undefined).catch(() => undefined);
+  }
+}
 
 export function defaultNamenodes(): string[] {
   const fromEnv = process.env.DFS_NAMENODES?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -353,6 +424,8 @@ export class DfsClient {
   /**
    * fs.promises.writeFile: replaces the file (flag 'w', the default) or fails with EEXIST when it
    * exists (flag 'wx'). `data` may be a string, bytes, a Readable or any (async) iterable of chunks.
+   * Bytes are sent (and replayed on pipeline recovery) from the caller's buffer, not a copy: as with
+   * fs.writeFile, do not change them until the promise settles.
    */
   async writeFile(
     path: string,
@@ -368,9 +441,11 @@ export class DfsClient {
       await fsCall('open', resolved, () => this.rpc.call('create', request, options.signal));
       return;
     }
-    const source =
-      typeof data === 'string' ? Readable.from([Buffer.from(data, options.encoding)]) : data instanceof Uint8Array ? Readable.from([Buffer.from(data)]) : data;
-    await fsCall('open', resolved, () => pipeline(source, this.createWriteStream(resolved, { ...options, overwrite }), { signal: options.signal }));
+    // Bytes in memory are written from the caller's buffer (no copy) and replayed from it too.
+    const bytes = typeof data === 'string' ? Buffer.from(data, options.encoding) : data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : undefined;
+    const source = bytes === undefined ? (data as Readable | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>) : Readable.from([bytes]);
+    const replayFrom: ReplayOrigin | undefined = bytes === undefined ? options.replayFrom : { kind: 'buffer', data: bytes };
+    await fsCall('open', resolved, () => pipeline(source, this.createWriteStream(resolved, { ...options, overwrite, replayFrom }), { signal: options.signal }));
   }
 
   /** fs.promises.readFile: a Buffer, or a string given an encoding. */
@@ -396,24 +471,53 @@ export class DfsClient {
       return { blocks: located.blocks, atMs: Date.now() };
     };
     let located = await locate(start);
-    for (let i = 0; i < located.blocks.length; i++) {
-      // Block tokens expire (10 minutes by default): a slow reader asks again for the blocks left.
-      if (Date.now() - located.atMs > BLOCK_LOCATIONS_REFRESH_MS) {
-        located = await locate(Math.max(start, located.blocks[i].offset));
-        i = 0;
-        if (located.blocks.length === 0) return;
-      }
-      const block = located.blocks[i];
+    // The next block is requested while this one is consumed, holding at most READ_AHEAD_BYTES_MAX:
+    // its connection set-up and first disk reads overlap this block's tail instead of following it.
+    let ahead: ReadAhead | null = null;
+    const rangeOf = (block: LocatedBlock) => {
       const from = Math.max(start, block.offset) - block.offset;
       const to = Math.min(endExclusive, block.offset + block.block.numBytes) - block.offset;
-      if (to <= from) continue;
+      return { from, to };
+    };
+    // A generator, so a block without replicas fails when the reader reaches it, not when read ahead.
+    const dispatcher = this.rpc.httpDispatcher;
+    async function* readOf(block: LocatedBlock, signal: AbortSignal): AsyncGenerator<Buffer> {
       if (block.locations.length === 0) {
         throw new DfsError('BlockMissing', `Could not obtain block ${block.block.blockId} of ${path}: no live replica`, {
           path,
           blockId: block.block.blockId,
         });
       }
-      yield* readBlockRange(block, from, to, { dispatcher: this.rpc.httpDispatcher, signal: options.signal });
+      const { from, to } = rangeOf(block);
+      yield* readBlockRange(block, from, to, { dispatcher, signal });
+    }
+    const startRead = (block: LocatedBlock, bytesMax: number): ReadAhead | null => {
+      const { from, to } = rangeOf(block);
+      if (to <= from) return null;
+      const cancelled = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, cancelled.signal]) : cancelled.signal;
+      return new ReadAhead(readOf(block, signal), bytesMax, cancelled);
+    };
+    try {
+      for (let i = 0; i < located.blocks.length; i++) {
+        // Block tokens expire (10 minutes by default): a slow reader asks again for the blocks left.
+        if (Date.now() - located.atMs > BLOCK_LOCATIONS_REFRESH_MS) {
+          await ahead?.cancel();
+          ahead = null;
+          located = await locate(Math.max(start, located.blocks[i].offset));
+          i = 0;
+          if (located.blocks.length === 0) return;
+        }
+        const current = ahead ?? startRead(located.blocks[i], 0);
+        ahead = null;
+        if (current === null) continue;
+        const next = located.blocks[i + 1];
+        if (next !== undefined) ahead = startRead(next, READ_AHEAD_BYTES_MAX);
+        yield* current.drain();
+      }
+    } finally {
+      // A reader that stops early (or fails) must not leave the next block's request open.
+      await ahead?.cancel();
     }
   }
 
@@ -475,6 +579,8 @@ export class DfsWriteStream extends Writable {
   private readonly failedNodes = new Set<string>();
   private previous: ExtendedBlock | undefined;
   private leaseTimer: NodeJS.Timeout | null = null;
+  /** The local file named by options.replayFrom, open for the whole write. */
+  private sourceFile: LocalSourceFile | null = null;
 
   constructor(
     private readonly client: DfsClient,
@@ -485,8 +591,11 @@ export class DfsWriteStream extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    this.client.rpc
-      .call('create', {
+    const origin = this.options.replayFrom;
+    // The source is opened before the file is created: a missing source fails without a dfs file.
+    const opened = origin?.kind === 'file' ? LocalSourceFile.open(origin.path).then((file) => void (this.sourceFile = file)) : Promise.resolve();
+    opened
+      .then(() => this.client.rpc.call('create', {
         path: this.path,
         clientName: this.clientName,
         overwrite: this.options.overwrite ?? false,
@@ -494,7 +603,7 @@ export class DfsWriteStream extends Writable {
         replication: this.options.replication,
         blockSize: this.options.blockSize,
         permission: this.options.permission,
-      })
+      }))
       .then(({ status }) => {
         this.status = status;
         this.leaseTimer = setInterval(() => {
@@ -514,7 +623,7 @@ export class DfsWriteStream extends Writable {
     let offset = 0;
     while (offset < chunk.length) {
       if (!this.writer) await this.openNextBlock();
-      const room = blockSize - this.writer!.bytesWritten;
+      const room = Math.min(blockSize - this.writer!.bytesWritten, BLOCK_WRITE_PIECE_BYTES_MAX);
       const piece = chunk.subarray(offset, offset + room);
       await this.writer!.write(piece);
       offset += piece.length;
@@ -537,6 +646,7 @@ export class DfsWriteStream extends Writable {
       dispatcher: this.client.rpc.httpDispatcher,
       signal: this.options.signal,
       spillDir: this.options.spillDir,
+      replaySource: this.replaySourceAt(this.bytesWritten),
       recover: async ({ block, excludeNodes }) => {
         const answer = await this.client.rpc.call('updatePipeline', { path: this.path, clientName: this.clientName, block, excludeNodes });
         this.current = answer.located;
@@ -544,6 +654,17 @@ export class DfsWriteStream extends Writable {
       },
       onNodeFailed: (nodeUrl) => this.failedNodes.add(nodeUrl),
     });
+  }
+
+  /** The replay source of a block starting at stream byte `blockStart`; undefined for a spill file. */
+  private replaySourceAt(blockStart: number): BlockReplaySource | undefined {
+    const origin = this.options.replayFrom;
+    if (origin?.kind === 'buffer') return new BufferReplaySource(origin.data, blockStart);
+    if (origin?.kind === 'file') {
+      assert(this.sourceFile !== null, 'the replay source file is opened before the first block');
+      return new FileRangeReplaySource(this.sourceFile, blockStart);
+    }
+    return undefined;
   }
 
   private async finishBlock(): Promise<void> {
@@ -570,8 +691,12 @@ export class DfsWriteStream extends Writable {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     const writer = this.writer;
     this.writer = null;
-    if (writer) writer.abort(error ?? new Error('write stream destroyed')).then(() => callback(error), () => callback(error));
-    else callback(error);
+    const sourceFile = this.sourceFile;
+    this.sourceFile = null;
+    (async () => {
+      await writer?.abort(error ?? new Error('write stream destroyed')).catch(() => undefined);
+      await sourceFile?.close();
+    })().then(() => callback(error), () => callback(error));
   }
 
   /** The id of the file this stream created (undefined until `create` succeeded). */

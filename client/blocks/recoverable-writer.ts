@@ -1,29 +1,25 @@
 // Writes one block and survives datanodes failing under it (pipeline recovery).
 //
-// Why a replay from a local spill file, not HDFS's in-place recovery: our datanodes acknowledge a
+// Why a replay of the whole block, not HDFS's in-place recovery: our datanodes acknowledge a
 // block only once, at its end, and drop their temporary replica on any failure; HDFS keeps partial
 // (rbw) replicas, acknowledges every packet and truncates survivors to the acknowledged length,
 // which needs per-packet acks and replica-recovery RPCs between datanodes. Here, when a node fails
 // mid-block, the client asks the namenode for a new generation stamp and a fresh pipeline (the
 // survivors plus replacements) and replays the block from the start. The bytes to replay are the
-// current block's only, kept in a temporary file on local disk as they are sent: memory stays at a
-// few frames and the spill is bounded by the block size. Replicas finalized under the old stamp
-// before the failure are deleted by block-report reconciliation on the namenode.
+// current block's only, from a replay source (client/blocks/replay-source.ts): the caller's local
+// file or buffer when it has one, else a temporary spill file written as the bytes are sent; memory
+// stays at a few frames and a spill is bounded by the block size. Replicas finalized under the old
+// stamp before the failure are deleted by block-report reconciliation on the namenode.
 
-import { open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { DfsError, isDfsError } from '../../shared/errors.js';
 import { assert } from '../../shared/assert.js';
 import type { ExtendedBlock, LocatedBlock } from '../../shared/protocol.js';
 import { BlockPipelineWriter } from './block-writer.js';
+import { SpillReplaySource, type BlockReplaySource } from './replay-source.js';
 
 /** Fresh pipelines tried for one block before the write fails. */
 export const PIPELINE_RECOVERIES_PER_BLOCK_MAX = 5;
-/** Bytes read from the spill file per replayed write. */
-const REPLAY_PIECE_BYTES = 1024 * 1024;
 
 export interface RecoveryRequest {
   /** The block as the failed pipeline knew it (its generation stamp is the one to retire). */
@@ -37,6 +33,8 @@ export interface RecoverableWriterOptions {
   signal?: AbortSignal;
   /** Folder for the spill file; default the OS temporary folder. */
   spillDir?: string;
+  /** Where a replay reads this block's bytes from; default a spill file in spillDir. Closed with the writer. */
+  replaySource?: BlockReplaySource;
   /** Asks the namenode for a new generation stamp and pipeline (updatePipeline). */
   recover(request: RecoveryRequest): Promise<LocatedBlock>;
   /** Told about each node that failed, so the stream keeps it out of later blocks too. */
@@ -46,44 +44,43 @@ export interface RecoverableWriterOptions {
 
 export class RecoverableBlockWriter {
   private writer: BlockPipelineWriter;
-  private spillBytes = 0;
+  /** Bytes of this block taken from the caller (all of them are in the replay source). */
+  private recordedBytes = 0;
   private recoveries = 0;
   private readonly failedNodes = new Set<string>();
 
   private constructor(
     private located: LocatedBlock,
-    private readonly spill: FileHandle,
-    private readonly spillPath: string,
+    private readonly source: BlockReplaySource,
     private readonly options: RecoverableWriterOptions,
   ) {
     this.writer = BlockPipelineWriter.open(located, options);
   }
 
   static async open(located: LocatedBlock, options: RecoverableWriterOptions): Promise<RecoverableBlockWriter> {
-    const spillPath = join(options.spillDir ?? tmpdir(), `dfs-spill-blk_${located.block.blockId}-${randomBytes(4).toString('hex')}`);
-    const spill = await open(spillPath, 'w+', 0o600);
-    return new RecoverableBlockWriter(located, spill, spillPath, options);
+    const source = options.replaySource ?? (await SpillReplaySource.open(options.spillDir, located.block.blockId));
+    return new RecoverableBlockWriter(located, source, options);
   }
 
   get bytesWritten(): number {
-    return this.spillBytes;
+    return this.recordedBytes;
   }
 
   get block(): LocatedBlock {
     return this.located;
   }
 
-  /** Sends `data` down the pipeline and into the spill file; recovers the pipeline if a node fails. */
+  /** Sends `data` down the pipeline and records it in the replay source; recovers the pipeline if a node fails. */
   async write(data: Uint8Array): Promise<void> {
-    const spilled = writeFully(this.spill, data, this.spillBytes);
+    const recorded = this.source.record(data);
     const sent = this.writer.write(data);
-    const [local, remote] = await Promise.allSettled([spilled, sent]);
+    const [local, remote] = await Promise.allSettled([recorded, sent]);
     if (local.status === 'rejected') {
       await this.writer.abort(local.reason as Error);
-      throw new DfsError('Io', `Cannot write the pipeline spill file ${this.spillPath}: ${(local.reason as Error).message}`, { path: this.spillPath });
+      throw local.reason;
     }
-    this.spillBytes += data.length;
-    // The replay covers `data`: it was spilled before the recovery reads the file.
+    this.recordedBytes += data.length;
+    // The replay covers `data`: it was recorded before the recovery reads the source.
     if (remote.status === 'rejected') await this.recover(remote.reason);
   }
 
@@ -92,7 +89,7 @@ export class RecoverableBlockWriter {
     for (;;) {
       try {
         const ack = await this.writer.finish();
-        assert(ack.block.numBytes === this.spillBytes, `pipeline acknowledged ${ack.block.numBytes} bytes, ${this.spillBytes} were written`);
+        assert(ack.block.numBytes === this.recordedBytes, `pipeline acknowledged ${ack.block.numBytes} bytes, ${this.recordedBytes} were written`);
         return ack;
       } catch (error) {
         await this.recover(error);
@@ -105,10 +102,9 @@ export class RecoverableBlockWriter {
     await this.close();
   }
 
-  /** Removes the spill file; call once the block is finished or abandoned. */
+  /** Releases the replay source (a spill file is removed); call once the block is finished or abandoned. */
   async close(): Promise<void> {
-    await this.spill.close().catch(() => undefined);
-    await rm(this.spillPath, { force: true });
+    await this.source.close();
   }
 
   /** Replaces the pipeline until one takes the whole replay, or gives up with the last failure. */
@@ -131,7 +127,7 @@ export class RecoverableBlockWriter {
         blockId: this.located.block.blockId,
         genStamp: this.located.block.genStamp,
         failedNode,
-        bytesToReplay: this.spillBytes,
+        bytesToReplay: this.recordedBytes,
         reason: (failure as Error).message,
       });
       this.located = await this.options.recover({ block: this.located.block, excludeNodes: [...this.failedNodes] });
@@ -146,23 +142,11 @@ export class RecoverableBlockWriter {
   }
 
   private async replay(): Promise<void> {
-    const piece = Buffer.allocUnsafe(Math.min(REPLAY_PIECE_BYTES, Math.max(this.spillBytes, 1)));
-    let position = 0;
-    while (position < this.spillBytes) {
-      const length = Math.min(piece.length, this.spillBytes - position);
-      const { bytesRead } = await this.spill.read(piece, 0, length, position);
-      assert(bytesRead === length, `spill file ${this.spillPath} is shorter than the ${this.spillBytes} bytes written`);
-      // The pipeline writer copies what it frames, so the piece buffer can be reused.
-      await this.writer.write(piece.subarray(0, length));
-      position += length;
+    let replayed = 0;
+    for await (const piece of this.source.replay(this.recordedBytes)) {
+      await this.writer.write(piece);
+      replayed += piece.length;
     }
-  }
-}
-
-async function writeFully(file: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await file.write(data, offset, data.length - offset, position + offset);
-    offset += bytesWritten;
+    assert(replayed === this.recordedBytes, `replayed ${replayed} bytes of the ${this.recordedBytes} written to blk_${this.located.block.blockId}`);
   }
 }

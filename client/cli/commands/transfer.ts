@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { isDfsError } from '../../../shared/errors.js';
 import { baseName, joinPath } from '../../../shared/paths.js';
 import type { FileStatus } from '../../../shared/protocol.js';
+import type { ReplayOrigin } from '../../blocks/replay-source.js';
 import { startProgress, type Progress } from '../progress.js';
 import { PathError, asPathError, childDisplay, type Item, type Parsed, type Shell } from '../shell-core.js';
 
@@ -62,7 +63,13 @@ const copyFlags = (flags: Set<string>): CopyFlags => ({
 });
 
 /** Writes `input` to the dfs file `target`, through `<target>._COPYING_` unless -d. */
-async function writeDfsFile(shell: Shell, input: Readable | NodeJS.ReadableStream, target: Destination, size: number | undefined, options: CopyFlags & { like?: FileStatus }): Promise<void> {
+async function writeDfsFile(
+  shell: Shell,
+  input: Readable | NodeJS.ReadableStream,
+  target: Destination,
+  size: number | undefined,
+  options: CopyFlags & { like?: FileStatus; replayFrom?: ReplayOrigin },
+): Promise<void> {
   if (target.existing?.type === 'DIRECTORY') throw new PathError(target.display, 'Is a directory');
   if (target.existing && !options.overwrite) throw new PathError(target.display, 'File exists');
   const temporary = options.direct ? target.path : `${target.path}${COPYING_SUFFIX}`;
@@ -73,6 +80,7 @@ async function writeDfsFile(shell: Shell, input: Readable | NodeJS.ReadableStrea
       createParent: false,
       replication: options.replication ?? (options.preserve ? options.like?.replication : undefined),
       blockSize: options.like?.blockSize,
+      replayFrom: options.replayFrom,
     });
     await pipeline(input, counter(progress), out);
     if (!options.direct) {
@@ -132,7 +140,9 @@ async function uploadLocal(shell: Shell, source: string, local: Stats, target: D
       });
     }
   } else {
-    await writeDfsFile(shell, createReadStream(source, { highWaterMark: LOCAL_READ_CHUNK_BYTES }), target, local.size, options);
+    // A regular local file can be read again: pipeline recovery replays a block from it, no spill.
+    const replayFrom: ReplayOrigin | undefined = local.isFile() ? { kind: 'file', path: source } : undefined;
+    await writeDfsFile(shell, createReadStream(source, { highWaterMark: LOCAL_READ_CHUNK_BYTES }), target, local.size, { ...options, replayFrom });
   }
   if (options.preserve) {
     await shell.client.utimes(target.path, local.atime, local.mtime);
