@@ -133,11 +133,16 @@ async function* streamChunks(
         pending = Buffer.from(pending.buffer, pending.byteOffset, pending.length + slice.length);
         continue;
       }
-      yield pending;
+      const ready = pending;
       pending = slice;
+      yield ready;
     }
-    yield pending;
+    const last = pending;
+    pending = null;
+    yield last;
   } catch (error) {
+    // Send what was verified before the bad chunk: the reader resumes from that byte elsewhere.
+    if (pending !== null) yield pending;
     onReadFailure(ctx, replica, error);
     throw error;
   }
