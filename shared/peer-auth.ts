@@ -13,11 +13,15 @@ export const CLUSTER_SECRET_HEADER = 'x-dfs-cluster-secret';
  */
 export const ACTING_USER_HEADER = 'x-dfs-acting-user';
 
+const digestOf = (value: string): Buffer => createHash('sha256').update(value).digest();
+/** The secret's digest, computed once: every peer request is checked against it. */
+let known: { secret: string; digest: Buffer } | undefined;
+
 /** Compares digests, so neither the length nor the content of the secret leaks through timing. */
 export function secretMatches(secret: string, given: unknown): boolean {
   if (typeof given !== 'string' || given.length === 0) return false;
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(secret));
+  if (known?.secret !== secret) known = { secret, digest: digestOf(secret) };
+  return timingSafeEqual(digestOf(given), known.digest);
 }
 
 /** True when the request carries the cluster secret. */

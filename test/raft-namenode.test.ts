@@ -47,6 +47,32 @@ t.test('a 3-namenode group keeps serving and loses nothing', async (t) => {
   t.teardown(() => client.close());
   await client.mkdir('/load', { recursive: true });
 
+  await t.test('a follower answers Raft messages in the HTTP response that carried them', async (t) => {
+    const leaderStatus = await cluster.status(await cluster.leader());
+    const follower = cluster.namenodes.find((node) => node.running && node.url !== leaderStatus.url);
+    if (!follower) throw new Error('no follower');
+    const followerStatus = await cluster.status(follower);
+    const post = (messages: unknown[], secret = cluster.secret) =>
+      fetch(`${follower.url}/rpc/v1/raft/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-dfs-cluster-secret': secret },
+        body: JSON.stringify({ messages }),
+      });
+    const heartbeat = { type: 'heartbeat', from: leaderStatus.id, to: followerStatus.id, term: leaderStatus.term, commit: 0, context: 'probe' };
+    const answered = await post([heartbeat]);
+    t.equal(answered.status, 200);
+    const body = (await answered.json()) as { messages: Array<{ type: string; from: string; to: string; context?: string }> };
+    t.ok(
+      body.messages.some((m) => m.type === 'heartbeatResponse' && m.from === followerStatus.id && m.to === leaderStatus.id && m.context === 'probe'),
+      `the heartbeat's answer comes back in the response: ${JSON.stringify(body.messages)}`,
+    );
+    // A message that causes no answer still gets a (empty) response rather than hanging.
+    const stale = await post([{ ...heartbeat, type: 'heartbeatResponse', from: leaderStatus.id, term: 0, context: null }]);
+    t.equal(stale.status, 200);
+    t.same(((await stale.json()) as { messages: unknown[] }).messages, []);
+    t.equal((await post([heartbeat], 'wrong')).status, 401, 'without the cluster secret nothing is stepped');
+  });
+
   await t.test('kill -9 of the leader during writes: a new leader takes over, the client carries on', async (t) => {
     const load = startLoad(client, 4);
     await waitFor('some writes before the crash', () => load.acked.length >= 20);

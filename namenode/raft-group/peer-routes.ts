@@ -7,7 +7,7 @@ import { DfsError } from '../../shared/errors.js';
 import { parseInput, postJson } from '../../shared/http.js';
 import type { RaftNamespaceLog } from './raft-namespace-log.js';
 import { CLUSTER_SECRET_HEADER, requireClusterSecret } from '../../shared/peer-auth.js';
-import { MessageBatch, decodeMessage, peerUrlOf } from './wire.js';
+import { MessageBatch, decodeMessage, encodeMessage, peerUrlOf } from './wire.js';
 import type { SnapshotMessage } from '../raft/core/index.js';
 
 const JoinRequest = z.object({ id: z.string().min(1).max(512) });
@@ -20,10 +20,11 @@ export async function peerRoutes(app: FastifyInstance, options: { raft: RaftName
   // Snapshot bodies are streamed to disk, never parsed.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 
+  // The answers to a batch (acknowledgements, votes) come back in the response, once persisted.
   app.post('/rpc/v1/raft/messages', async (request, reply) => {
     const batch = parseInput(MessageBatch, request.body, 'raft messages');
-    raft.receive(batch.messages.map(decodeMessage));
-    return reply.code(204).send();
+    const answers = await raft.receiveAndReply(batch.messages.map(decodeMessage));
+    return reply.code(200).header('content-type', 'application/json').send(JSON.stringify({ messages: answers.map(encodeMessage) }));
   });
 
   app.put('/rpc/v1/raft/snapshot', { bodyLimit: Number.MAX_SAFE_INTEGER }, async (request, reply) => {

@@ -1,13 +1,15 @@
 // Sends Raft messages to peer namenodes over HTTP. One request in flight per peer, carrying every
-// message queued for it meanwhile (natural batching); a full queue drops its oldest messages,
-// which Raft tolerates like any lost packet. Snapshots stream as their own PUT request.
+// message queued for it meanwhile (natural batching); the peer answers in the response, after its
+// fsync, so a round is one request and lasts as long as the peer needs to persist it. A full queue
+// drops its oldest messages, which Raft tolerates like any lost packet. Snapshots stream as their
+// own PUT request.
 
 import { createReadStream } from 'node:fs';
 import { request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Message, SnapshotMessage } from '../raft/core/index.js';
 import type { SnapshotInfo } from '../raft/storage/index.js';
-import { encodeMessage, peerUrlOf } from './wire.js';
+import { MessageBatch, decodeMessage, encodeMessage, peerUrlOf } from './wire.js';
 import { CLUSTER_SECRET_HEADER } from '../../shared/peer-auth.js';
 
 /** Messages queued per peer before the oldest are dropped. */
@@ -31,6 +33,8 @@ export class PeerTransport {
       logger: Logger;
       latestSnapshot: () => SnapshotInfo | null;
       onSnapshotSent: (to: string, ok: boolean) => void;
+      /** The messages a peer answered with in its response. */
+      onAnswers: (messages: Message[]) => void;
     },
   ) {}
 
@@ -61,8 +65,15 @@ export class PeerTransport {
           headersTimeout: PEER_REQUEST_TIMEOUT_MS,
           bodyTimeout: PEER_REQUEST_TIMEOUT_MS,
         });
-        await response.body.dump();
-        if (response.statusCode !== 204) this.options.logger.warn({ peer: to, status: response.statusCode }, 'peer refused raft messages');
+        if (response.statusCode === 200) {
+          const answers = MessageBatch.safeParse(await response.body.json());
+          if (answers.success) this.options.onAnswers(answers.data.messages.map(decodeMessage));
+          else this.options.logger.warn({ peer: to, issues: answers.error.issues.slice(0, 3) }, 'malformed raft answers from peer');
+        } else {
+          await response.body.dump();
+          // 204: a peer that sends its answers as requests of its own.
+          if (response.statusCode !== 204) this.options.logger.warn({ peer: to, status: response.statusCode }, 'peer refused raft messages');
+        }
       } catch (error) {
         // The peer is down or slow: these messages are lost; Raft resends what matters.
         this.options.logger.debug({ peer: to, err: error }, 'cannot reach peer');

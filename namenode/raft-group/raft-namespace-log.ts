@@ -67,6 +67,21 @@ interface PendingRead {
   reject: (error: Error) => void;
 }
 
+/**
+ * A peer's HTTP request waiting for the answers its messages cause. It is answered once the first
+ * Ready taken after its messages were stepped is handled (persisted, so acknowledgements are true).
+ */
+interface ReplyWaiter {
+  peers: Set<string>;
+  /** Readies taken before the messages were stepped; only later ones carry their answers. */
+  readiesTakenBefore: number;
+  messages: Message[];
+  resolve: (messages: Message[]) => void;
+}
+
+/** Answers that travel back on the request that caused them rather than as a request of their own. */
+const REPLY_TYPES: ReadonlySet<Message['type']> = new Set(['appendResponse', 'heartbeatResponse', 'voteResponse', 'preVoteResponse', 'readIndexResponse']);
+
 export class RaftNamespaceLog implements NamespaceLog {
   readonly id: string;
   private node!: RaftNode;
@@ -88,6 +103,8 @@ export class RaftNamespaceLog implements NamespaceLog {
   private durableTermVote: { term: number; vote: string | null } = { term: 0, vote: null };
   private closed = false;
   private fatalError: Error | null = null;
+  private readiesTaken = 0;
+  private replyWaiters: ReplyWaiter[] = [];
 
   private constructor(private readonly options: RaftNamespaceLogOptions) {
     this.id = options.id;
@@ -130,6 +147,7 @@ export class RaftNamespaceLog implements NamespaceLog {
         this.node.reportSnapshot(to, ok);
         this.requestLoop();
       },
+      onAnswers: (messages) => this.receive(messages),
     });
     this.node = new RaftNode({
       id: this.id,
@@ -303,6 +321,44 @@ export class RaftNamespaceLog implements NamespaceLog {
     this.requestLoop();
   }
 
+  /**
+   * Steps a peer's messages and resolves with the answers they cause, once those are safe to send
+   * (after the fsync they depend on). The answers ride back on the peer's own HTTP request: a
+   * replication round costs one request, and the leader's request lasts as long as the follower's
+   * fsync, so the entries proposed meanwhile travel together in its next one (batching).
+   */
+  receiveAndReply(messages: Message[]): Promise<Message[]> {
+    if (this.closed || this.fatalError) return Promise.resolve([]);
+    const peers = new Set(messages.map((message) => message.from));
+    // Registered before stepping: stepping may start the loop, which takes a Ready at once.
+    const answered = new Promise<Message[]>((resolve) => this.replyWaiters.push({ peers, readiesTakenBefore: this.readiesTaken, messages: [], resolve }));
+    this.receive(messages);
+    if (!this.loopRunning) this.answerReplyWaiters(() => true);
+    return answered;
+  }
+
+  /** Sends a Ready's messages, keeping the answers a waiting request of their addressee will carry. */
+  private sendOrHold(messages: Message[], readySeq: number): void {
+    if (this.replyWaiters.length === 0) return this.transport.send(messages);
+    const direct: Message[] = [];
+    for (const message of messages) {
+      const waiter = REPLY_TYPES.has(message.type) ? this.replyWaiters.find((w) => w.readiesTakenBefore < readySeq && w.peers.has(message.to)) : undefined;
+      if (waiter) waiter.messages.push(message);
+      else direct.push(message);
+    }
+    if (direct.length > 0) this.transport.send(direct);
+  }
+
+  private answerReplyWaiters(covered: (waiter: ReplyWaiter) => boolean): void {
+    if (this.replyWaiters.length === 0) return;
+    const remaining: ReplyWaiter[] = [];
+    for (const waiter of this.replyWaiters) {
+      if (covered(waiter)) waiter.resolve(waiter.messages);
+      else remaining.push(waiter);
+    }
+    this.replyWaiters = remaining;
+  }
+
   /** Stages an incoming snapshot durably; the core sees its message only once the bytes are safe. */
   async receiveSnapshot(message: Message & { type: 'snapshot' }, body: AsyncIterable<Uint8Array>, expected: { sizeBytes: number; crc32c: number }): Promise<void> {
     if (message.to !== this.id) throw new DfsError('IllegalArgument', `snapshot for ${message.to}, this is ${this.id}`);
@@ -353,17 +409,19 @@ export class RaftNamespaceLog implements NamespaceLog {
     try {
       do {
         this.loopRequested = false;
-        while (!this.closed && this.node.hasReady()) await this.handleReady(this.node.ready());
+        while (!this.closed && this.node.hasReady()) await this.handleReady(this.node.ready(), ++this.readiesTaken);
       } while (this.loopRequested && !this.closed);
     } catch (error) {
       this.fail(error as Error);
     } finally {
       this.loopRunning = false;
+      // Nothing is left to take: whatever the waiting requests caused has been handled.
+      this.answerReplyWaiters(() => true);
     }
   }
 
-  private async handleReady(ready: Ready): Promise<void> {
-    this.transport.send(ready.messages);
+  private async handleReady(ready: Ready, readySeq: number): Promise<void> {
+    this.sendOrHold(ready.messages, readySeq);
     if (ready.softState) this.onRoleChange(ready.softState.role);
     if (ready.snapshot) this.installSnapshot(ready.snapshot);
     if (ready.mustSync) {
@@ -385,7 +443,9 @@ export class RaftNamespaceLog implements NamespaceLog {
       this.options.onSave?.(Number(process.hrtime.bigint() - startedNs) / 1e9, this.storage.stats.fsyncs - logFsyncsBefore + (hardState ? 1 : 0), savedEntries);
       if (hardState) this.durableTermVote = { term: hardState.term, vote: hardState.vote };
     }
-    this.transport.send(ready.messagesAfterPersist);
+    this.sendOrHold(ready.messagesAfterPersist, readySeq);
+    // The answers are persisted and out of the core: the requests waiting for them can return now.
+    this.answerReplyWaiters((waiter) => waiter.readiesTakenBefore < readySeq);
     if (ready.committedEntries.length > 0) this.applyCommitted(ready.committedEntries);
     for (const readState of ready.readStates) this.readIndexConfirmed(readState.context, readState.index);
     this.node.advance();
@@ -486,6 +546,9 @@ export class RaftNamespaceLog implements NamespaceLog {
     this.options.logger.fatal({ err: error }, 'raft node stopped: storage or apply failure');
     for (const proposal of this.proposals.values()) proposal.reject(error);
     this.proposals.clear();
+    // A node that cannot persist acknowledges nothing, not even what it held for a waiting peer.
+    for (const waiter of this.replyWaiters) waiter.messages = [];
+    this.answerReplyWaiters(() => true);
   }
 
   private throwIfFailed(): void {
@@ -501,6 +564,7 @@ export class RaftNamespaceLog implements NamespaceLog {
     this.closed = true;
     if (this.ticker) clearInterval(this.ticker);
     this.transport?.close();
+    this.answerReplyWaiters(() => true);
     await this.storageChain;
     for (const proposal of this.proposals.values()) {
       clearTimeout(proposal.timer);
