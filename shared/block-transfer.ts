@@ -251,10 +251,10 @@ export class BlockUpload {
           signal: options.signal,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
-          // Never reuse an upload's socket: after a failed hop the body may have been cut mid-frame
-          // while the receiver still drains it, and a next request on that socket would hang until
-          // the server's keep-alive timeout. One TCP connect per block hop is negligible.
-          reset: true,
+          // The socket is kept for the next block only after a complete exchange: undici destroys it
+          // when the body fails or the answer comes before the body was fully sent, so a cut upload
+          // never leaves a half-read request on a reused connection. A small file's block then
+          // costs no TCP connect per hop.
         });
         const text = await response.body.text();
         let json: unknown;
