@@ -17,6 +17,7 @@ import { silentLogger } from '../shared/logger.js';
 import type { DatanodeCommand, DatanodeInfo, ExtendedBlock, LocatedBlock } from '../shared/protocol.js';
 import { decodeFrames, encodeFrameHeader, END_FRAME, FrameEncoder, FrameError, blockTransferUrl } from '../shared/block-transfer.js';
 import { BlockStore } from '../datanode/storage/block-store.js';
+import { dirSyncStats, fsyncDir } from '../datanode/storage/replica-writer.js';
 import { blockDir, metaFileName, tmpDir, META_HEADER_BYTES } from '../datanode/storage/layout.js';
 import { parseRange } from '../datanode/routes/block-transfer.js';
 import { startDatanode, type DatanodeOptions, type RunningDatanode } from '../datanode/main.js';
@@ -32,6 +33,27 @@ async function tempDir(name: string): Promise<string> {
 }
 t.teardown(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+void t.test('directory fsyncs are shared by concurrent callers, never skipped for a later one', async (t) => {
+  const dir = await tempDir('dirsync');
+  const before = dirSyncStats.fsyncs;
+  await Promise.all(Array.from({ length: 50 }, () => fsyncDir(dir)));
+  const shared = dirSyncStats.fsyncs - before;
+  t.ok(shared >= 1 && shared <= 2, `50 concurrent callers cost ${shared} fsyncs (the first alone, the rest together)`);
+
+  // A caller arriving while an fsync runs gets the next one: the running one may predate its rename.
+  const start = dirSyncStats.fsyncs;
+  const first = fsyncDir(dir);
+  const second = fsyncDir(dir);
+  await Promise.all([first, second]);
+  t.equal(dirSyncStats.fsyncs - start, 2, 'the second caller waited for an fsync that started after its call');
+
+  const missing = join(dir, 'no-such-folder');
+  const failures = await Promise.allSettled([fsyncDir(missing), fsyncDir(missing)]);
+  t.same(failures.map((f) => f.status), ['rejected', 'rejected'], 'a failed fsync fails every caller it served');
+  await fsyncDir(dir);
+  t.pass('the folder syncs again after a failure elsewhere');
 });
 
 async function* piecesOf(data: Buffer, sizes: number[]): AsyncGenerator<Buffer> {

@@ -216,7 +216,46 @@ async function writeFully(file: FileHandle, data: Buffer): Promise<void> {
   }
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
+interface DirSyncWaiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+/** Per folder: callers waiting for the next fsync, and whether one is running. */
+const dirSyncs = new Map<string, { waiting: DirSyncWaiter[]; running: boolean }>();
+/** Directory fsyncs this process has issued (tests check that concurrent callers share them). */
+export const dirSyncStats = { fsyncs: 0 };
+
+/**
+ * Makes the creates, renames and unlinks done in `dir` before the call durable. Concurrent callers
+ * share fsyncs (group commit): one fsync serves everyone who asked before it started, so the
+ * small blocks finalized together in one folder cost one directory fsync, not one each.
+ */
+export function fsyncDir(dir: string): Promise<void> {
+  let state = dirSyncs.get(dir);
+  if (!state) dirSyncs.set(dir, (state = { waiting: [], running: false }));
+  const synced = new Promise<void>((resolve, reject) => state.waiting.push({ resolve, reject }));
+  if (!state.running) void syncDirForWaiters(dir, state);
+  return synced;
+}
+
+async function syncDirForWaiters(dir: string, state: { waiting: DirSyncWaiter[]; running: boolean }): Promise<void> {
+  state.running = true;
+  while (state.waiting.length > 0) {
+    // Everyone in this batch asked before this fsync started: it covers their changes.
+    const batch = state.waiting.splice(0);
+    try {
+      await syncDirNow(dir);
+      for (const waiter of batch) waiter.resolve();
+    } catch (error) {
+      for (const waiter of batch) waiter.reject(error);
+    }
+  }
+  state.running = false;
+  dirSyncs.delete(dir);
+}
+
+async function syncDirNow(dir: string): Promise<void> {
+  dirSyncStats.fsyncs++;
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
