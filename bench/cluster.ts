@@ -2,13 +2,15 @@
 // CLI, on free loopback ports, each in its own folder under one temporary root, each node's log in
 // <root>/logs/<name>.log. Namenode ports are chosen up front because every member names the
 // others in --peers. Every process is registered with cleanup.ts, so none outlives the suite.
+// A node writes its log straight into its file: the suite's own process does not relay log lines
+// (on 2 cores that relaying would take CPU from the cluster being measured); it reads the file
+// only to see a node start and to show a failed node's last lines.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { trackChild } from './cleanup.js';
 import { waitFor } from './support.js';
 
@@ -17,8 +19,11 @@ export const NODE_START_TIMEOUT_MS = 60_000;
 export const CLUSTER_READY_TIMEOUT_MS = 60_000;
 export const NODE_STOP_TIMEOUT_MS = 15_000;
 export const ADMIN_REQUEST_TIMEOUT_MS = 5_000;
-/** Log lines kept per node, printed when a case fails around it. */
-const RECENT_LOG_LINES_MAX = 50;
+/** Log lines shown of a node when a case fails around it. */
+const TAIL_LOG_LINES = 20;
+/** The tail is read from the end of the log file, at most this much. */
+const TAIL_READ_BYTES = 64 * 1024;
+const START_POLL_MS = 25;
 
 export interface BenchClusterOptions {
   root: string;
@@ -73,8 +78,6 @@ export function profileFlags(profileDir: string | undefined, name: string): stri
 export class ClusterNode {
   child: ChildProcess | null = null;
   url = '';
-  readonly recentLog: string[] = [];
-  private logFile: WriteStream | null = null;
 
   constructor(
     readonly name: string,
@@ -97,34 +100,49 @@ export class ClusterNode {
 
   async start(): Promise<void> {
     const argv = [...profileFlags(this.profileDir, this.name), CLI_PATH, this.role, '--port', String(this.port), '--data', this.dataDir, ...this.args()];
-    const child = trackChild(
-      spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DFS_LOG_LEVEL: 'info' } }),
-    );
+    const logFd = openSync(this.logPath, 'a');
+    const startOffset = statSync(this.logPath).size;
+    let child: ChildProcess;
+    try {
+      child = trackChild(spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', logFd], env: { ...process.env, DFS_LOG_LEVEL: 'info' } }));
+    } finally {
+      closeSync(logFd); // the child holds its own copy
+    }
     this.child = child;
-    this.logFile = createWriteStream(this.logPath, { flags: 'a' });
-    const logFile = this.logFile;
-    child.stderr!.pipe(logFile);
-    this.url = await new Promise<string>((resolveUrl, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name} did not start within ${NODE_START_TIMEOUT_MS} ms:\n${this.tail()}`)), NODE_START_TIMEOUT_MS);
-      const lines = createInterface({ input: child.stderr! });
-      lines.on('line', (line) => {
-        this.recentLog.push(line);
-        if (this.recentLog.length > RECENT_LOG_LINES_MAX) this.recentLog.shift();
-        if (line.includes(`"${this.role} started"`)) {
-          clearTimeout(timer);
-          resolveUrl((JSON.parse(line) as { url: string }).url);
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`${this.name} exited before starting (code ${code}, signal ${signal}):\n${this.tail()}`));
-      });
+    const exited = new Promise<never>((_, reject) => {
+      child.once('exit', (code, signal) => reject(new Error(`${this.name} exited before starting (code ${code}, signal ${signal}):\n${this.tail()}`)));
     });
+    exited.catch(() => undefined);
+    // Polling stops once the node exits too (the race is then already lost to `exited`).
+    const started = waitFor(`${this.name} to start`, () => (this.running ? this.startedUrl(startOffset) : 'exited'), NODE_START_TIMEOUT_MS, START_POLL_MS).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}:\n${this.tail()}`);
+    });
+    this.url = await Promise.race([started, exited]);
     this.port = Number(new URL(this.url).port);
   }
 
+  /** The URL in this run's "<role> started" line, once the node has written it. */
+  private startedUrl(fromOffset: number): string | undefined {
+    const text = readFileSync(this.logPath, 'utf8').slice(fromOffset);
+    const line = text.split('\n').find((l) => l.includes(`"${this.role} started"`));
+    return line === undefined ? undefined : (JSON.parse(line) as { url: string }).url;
+  }
+
   tail(): string {
-    return this.recentLog.slice(-20).join('\n');
+    try {
+      const size = statSync(this.logPath).size;
+      const fd = openSync(this.logPath, 'r');
+      try {
+        const length = Math.min(size, TAIL_READ_BYTES);
+        const buffer = Buffer.alloc(length);
+        readSync(fd, buffer, 0, length, size - length);
+        return buffer.toString('utf8').trimEnd().split('\n').slice(-TAIL_LOG_LINES).join('\n');
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return '(no log)';
+    }
   }
 
   /** SIGKILL, as a crash; resolves once the process is gone. */
@@ -155,7 +173,6 @@ export class ClusterNode {
     } finally {
       clearTimeout(timer);
     }
-    await new Promise<void>((resolveClose) => (this.logFile ? this.logFile.end(() => resolveClose()) : resolveClose()));
   }
 
   /** Resident set size in MiB, from /proc (Linux). */
