@@ -445,7 +445,9 @@ export class DfsClient {
     const bytes = typeof data === 'string' ? Buffer.from(data, options.encoding) : data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : undefined;
     const source = bytes === undefined ? (data as Readable | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>) : Readable.from([bytes]);
     const replayFrom: ReplayOrigin | undefined = bytes === undefined ? options.replayFrom : { kind: 'buffer', data: bytes };
-    await fsCall('open', resolved, () => pipeline(source, this.createWriteStream(resolved, { ...options, overwrite, replayFrom }), { signal: options.signal }));
+    // Known non-empty bytes: the first block comes with the create (one call and one commit fewer).
+    const stream = new DfsWriteStream(this, resolved, { ...options, overwrite, replayFrom }, { allocateFirstBlock: bytes !== undefined && bytes.length > 0 });
+    await fsCall('open', resolved, () => pipeline(source, stream, { signal: options.signal }));
   }
 
   /** fs.promises.readFile: a Buffer, or a string given an encoding. */
@@ -578,6 +580,8 @@ export class DfsWriteStream extends Writable {
   /** Datanodes that failed a pipeline of this stream: kept out of its later blocks too. */
   private readonly failedNodes = new Set<string>();
   private previous: ExtendedBlock | undefined;
+  /** The first block, when the create allocated it. */
+  private preallocated: LocatedBlock | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   /** The local file named by options.replayFrom, open for the whole write. */
   private sourceFile: LocalSourceFile | null = null;
@@ -586,6 +590,8 @@ export class DfsWriteStream extends Writable {
     private readonly client: DfsClient,
     readonly path: string,
     private readonly options: WriteOptions,
+    /** The caller will write data: let the create allocate the first block (never for a file that may stay empty). */
+    private readonly creation: { allocateFirstBlock: boolean } = { allocateFirstBlock: false },
   ) {
     super({ highWaterMark: 1024 * 1024 });
   }
@@ -603,9 +609,11 @@ export class DfsWriteStream extends Writable {
         replication: this.options.replication,
         blockSize: this.options.blockSize,
         permission: this.options.permission,
+        ...(this.creation.allocateFirstBlock ? { allocateBlock: true } : {}),
       }))
-      .then(({ status }) => {
+      .then(({ status, located }) => {
         this.status = status;
+        this.preallocated = located ?? null;
         this.leaseTimer = setInterval(() => {
           this.client.rpc.call('renewLease', { clientName: this.clientName }).catch(() => undefined);
         }, LEASE_SOFT_LIMIT_MS / 2);
@@ -635,8 +643,10 @@ export class DfsWriteStream extends Writable {
   private async openNextBlock(): Promise<void> {
     const addBlock = (excludeNodes: string[]) =>
       this.client.rpc.call('addBlock', { path: this.path, clientName: this.clientName, previous: this.previous, excludeNodes });
+    const preallocated = this.preallocated;
+    this.preallocated = null;
     // Failed nodes may have come back; with every node excluded, try them again rather than fail.
-    const { located } = await addBlock([...this.failedNodes]).catch((error: unknown) => {
+    const { located } = preallocated ? { located: preallocated } : await addBlock([...this.failedNodes]).catch((error: unknown) => {
       if (this.failedNodes.size === 0 || !(error instanceof DfsError) || error.kind !== 'NoDatanodes') throw error;
       this.failedNodes.clear();
       return addBlock([]);

@@ -22,6 +22,7 @@ import { restoreOrphanRange } from './namespace/image-format.js';
 import type { NamespaceLog } from './namespace-log.js';
 import type { DatanodeManager } from './datanodes/datanode-manager.js';
 import { chooseTargets } from './datanodes/placement.js';
+import type { DatanodeDescriptor } from './datanodes/datanode-manager.js';
 import { LeaseManager, leaseLimitsDefault, type LeaseLimits } from './lease-manager.js';
 import { EXECUTE, PermissionChecker, READ, WRITE } from './namespace/permissions.js';
 import { readBlockRange } from '../client/blocks/block-reader.js';
@@ -241,7 +242,10 @@ export class Namesystem {
       );
     }
     if (!request.closed) this.leases.renew(request.clientName);
-    const result = await this.submit<{ status: FileStatus; removedBlocks: ExtendedBlock[] }>({
+    const replication = request.replication ?? this.config.defaultReplication;
+    // A writer with data gets its first block with the file: fails whole (no file) when no datanode can take it.
+    const targets = request.allocateBlock && !request.closed ? this.blockTargets(path, replication, []) : undefined;
+    const result = await this.submit<{ status: FileStatus; removedBlocks: ExtendedBlock[]; block?: ExtendedBlock }>({
       op: 'create',
       now: this.clock(),
       request: request.requestId,
@@ -252,13 +256,38 @@ export class Namesystem {
       overwrite: request.overwrite ?? false,
       createParent: request.createParent ?? true,
       permission: request.permission ?? PERMISSION_FILE_DEFAULT,
-      replication: request.replication ?? this.config.defaultReplication,
+      replication,
       blockSize: request.blockSize ?? this.config.defaultBlockSize,
       firstInodeId: this.ids.reserveInodes(pathComponents(path).length),
       ...(request.closed ? { closed: true } : {}),
+      ...(targets ? { firstBlock: { blockId: this.ids.block++, genStamp: this.ids.genStamp++ } } : {}),
     });
     this.datanodes.invalidate(result.removedBlocks);
-    return { status: result.status };
+    if (!result.block || !targets) return { status: result.status };
+    return { status: result.status, located: this.allocated(path, result.block, 0, targets) };
+  }
+
+  /** The pipeline for a new block of `path`, or HDFS's error when no datanode can take it. */
+  private blockTargets(path: string, replication: number, excludeNodes: string[]): DatanodeDescriptor[] {
+    const targets = chooseTargets({ replication, candidates: this.datanodes.writable(), exclude: new Set(excludeNodes), random: this.random });
+    if (targets.length === 0) {
+      const totals = this.datanodes.totals();
+      throw new DfsError(
+        'NoDatanodes',
+        `File ${path} could only be written to 0 of the 1 minReplication nodes. There are ${totals.live} datanode(s) running and ${excludeNodes.length} node(s) are excluded in this operation.`,
+        { path },
+      );
+    }
+    return targets;
+  }
+
+  /** Remembers where a committed new block goes until its replicas report, and logs it as HDFS does. */
+  private allocated(path: string, block: ExtendedBlock, offset: number, targets: DatanodeDescriptor[]): LocatedBlock {
+    const locations = targets.map((node) => node.info);
+    this.expectedLocations.set(block.blockId, locations);
+    // HDFS's state change log: one line per block allocated and per file closed (with the request id).
+    this.logger.info({ path, blockId: block.blockId, genStamp: block.genStamp, targets: locations.map((l) => l.url) }, 'BLOCK* allocate');
+    return { block, offset, locations };
   }
 
   async addBlock(request: ClientRequest<'addBlock'>): Promise<ClientResponse<'addBlock'>> {
@@ -266,20 +295,7 @@ export class Namesystem {
     const file = this.requireExisting(path);
     this.leases.renew(request.clientName);
     if (request.previous) await this.awaitReplica(request.previous, path);
-    const targets = chooseTargets({
-      replication: file.replication,
-      candidates: this.datanodes.writable(),
-      exclude: new Set(request.excludeNodes ?? []),
-      random: this.random,
-    });
-    if (targets.length === 0) {
-      const totals = this.datanodes.totals();
-      throw new DfsError(
-        'NoDatanodes',
-        `File ${path} could only be written to 0 of the 1 minReplication nodes. There are ${totals.live} datanode(s) running and ${request.excludeNodes?.length ?? 0} node(s) are excluded in this operation.`,
-        { path },
-      );
-    }
+    const targets = this.blockTargets(path, file.replication, request.excludeNodes ?? []);
     const result = await this.submit<{ block: ExtendedBlock; offset: number }>({
       op: 'addBlock',
       now: this.clock(),
@@ -291,11 +307,7 @@ export class Namesystem {
       genStamp: this.ids.genStamp++,
     });
     if (request.previous) this.expectedLocations.delete(request.previous.blockId);
-    const locations = targets.map((node) => node.info);
-    this.expectedLocations.set(result.block.blockId, locations);
-    // HDFS's state change log: one line per block allocated and per file closed (with the request id).
-    this.logger.info({ path, blockId: result.block.blockId, genStamp: result.block.genStamp, targets: locations.map((l) => l.url) }, 'BLOCK* allocate');
-    return { located: { block: result.block, offset: result.offset, locations } };
+    return { located: this.allocated(path, result.block, result.offset, targets) };
   }
 
   async complete(request: ClientRequest<'complete'>): Promise<ClientResponse<'complete'>> {

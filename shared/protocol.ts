@@ -151,8 +151,13 @@ export const ClientRpc = {
       permission: Permission.optional(),
       /** Create the file already closed, empty and with no lease: an empty file in one call and one commit. */
       closed: z.boolean().optional(),
+      /**
+       * Allocate the file's first block with it (a writer that knows it has data): the answer names
+       * the block and its pipeline, and a small file costs one call and one commit fewer.
+       */
+      allocateBlock: z.boolean().optional(),
     }),
-    response: z.object({ status: FileStatus }),
+    response: z.object({ status: FileStatus, located: LocatedBlock.optional() }),
   },
   addBlock: {
     request: z.object({

@@ -71,6 +71,26 @@ t.test('fs/promises-shaped API, adapters and a datanode dying mid-stream', async
     await t.rejects(dfs.readFile('/missing'), { code: 'ENOENT' });
   });
 
+  await t.test('writeFile of known bytes gets its first block with the create: two namenode calls for a small file', async (t) => {
+    const calls = async (op: string): Promise<number> => {
+      const text = await (await fetch(`${cluster.namenode.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('dfs_namenode_requests_total{') && l.includes(`op="${op}"`) && l.includes('status="200"'));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const before = { create: await calls('create'), addBlock: await calls('addBlock'), complete: await calls('complete') };
+    await dfs.writeFile('small.bin', Buffer.from('small file body'));
+    t.equal(await dfs.readFile('small.bin', 'utf8'), 'small file body');
+    t.same(
+      { create: (await calls('create')) - before.create, addBlock: (await calls('addBlock')) - before.addBlock, complete: (await calls('complete')) - before.complete },
+      { create: 1, addBlock: 0, complete: 1 },
+      'create (with the block) and complete, no addBlock',
+    );
+    const big = randomBytes(2 * BLOCK_SIZE + 5);
+    await dfs.writeFile('three-blocks.bin', big);
+    t.equal(sha256(await dfs.readFile('three-blocks.bin')), sha256(big), 'later blocks are added as usual');
+    t.equal((await calls('addBlock')) - before.addBlock, 2, 'two more blocks, two addBlock calls');
+  });
+
   await t.test('directories: mkdir, readdir, opendir over several pages, rmdir, rm', async (t) => {
     t.equal(await dfs.mkdir('a/b/c', { recursive: true }), '/user/alice/a', 'recursive mkdir answers the first directory made');
     t.equal(await dfs.mkdir('a/b/c', { recursive: true }), undefined, 'and nothing when all exist');
@@ -310,4 +330,15 @@ t.test('a stream carries on across a namenode leader change (kill -9)', async (t
   t.equal(sha256(Buffer.concat(chunks)), sha256(data));
   await dfs.writeFile('/after.txt', 'written after the change');
   t.equal(await dfs.readFile('/after.txt', 'utf8'), 'written after the change');
+});
+
+t.test('with no datanode, a writeFile fails whole: no file is left behind', async (t) => {
+  const cluster = await TestCluster.start({ datanodes: 0 });
+  t.teardown(() => cluster.stop());
+  const dfs = new DfsClient({ namenodes: [cluster.namenode.url] });
+  t.teardown(() => dfs.close());
+  await t.rejects(dfs.writeFile('/nowhere.txt', 'bytes with no place to go'), /could only be written to 0 of the 1 minReplication nodes/);
+  await t.rejects(dfs.stat('/nowhere.txt'), { code: 'ENOENT' }, 'the create that could not get a block created nothing');
+  await dfs.writeFile('/empty.txt', '');
+  t.equal((await dfs.stat('/empty.txt')).size, 0, 'an empty file needs no datanode');
 });

@@ -42,6 +42,32 @@ function dump(store: NamespaceStore): string {
   return JSON.stringify({ inodes, blocks, state });
 }
 
+t.test('a file created with its first block: one command, all or nothing', async (t) => {
+  const dir = temporaryDirectory('ns-first-block');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { store, sm } = open(dir);
+  t.teardown(() => store.close());
+  const a = makeApplier(sm);
+  a.value(format);
+  const errorKind = (outcome: ReturnType<typeof a.apply>) => (outcome.ok ? 'ok' : outcome.error.kind);
+  // A file created with its first block, in one command: under construction, one empty block.
+  const withBlock = (path: string, blockId: number, extra: Partial<NamespaceCommand & { op: 'create' }> = {}) =>
+    a.apply({ op: 'create', now: 3, user: 'alice', path, clientName: 'w', overwrite: false, createParent: true, permission: 0o644, replication: 3, blockSize: BLOCK, firstInodeId: a.ids(), firstBlock: { blockId, genStamp: blockId }, ...extra });
+  const first = a.blockId();
+  const created = outcomeValue<{ block: { blockId: number; numBytes: number } }>(withBlock('/d/small', first));
+  t.same(created.block, { blockId: first, genStamp: first, numBytes: 0 }, 'the answer names the new block');
+  t.same(store.blocksOf(store.resolve('/d/small')!.id).map((b) => b.id), [first], 'the file holds the block');
+  t.equal(store.resolve('/d/small')?.lease_holder, 'w', 'and is under construction by its writer');
+  a.value({ op: 'complete', now: 4, path: '/d/small', clientName: 'w', last: { blockId: first, genStamp: first, numBytes: 7 } });
+  t.equal(store.resolve('/d/small')?.length, 7, 'it completes like any file');
+  const second = a.blockId();
+  t.equal(errorKind(withBlock('/d/small', second)), 'FileAlreadyExists', 'an existing file refuses it');
+  t.same(store.blocksOf(store.resolve('/d/small')!.id).map((b) => b.id), [first], 'and the refused create added no block');
+  t.equal(errorKind(withBlock('/d/closed-with-block', second, { closed: true })), 'IllegalArgument', 'a file created closed takes no block');
+  t.equal(store.resolve('/d/closed-with-block'), undefined, 'nothing of the refused command remains');
+
+});
+
 t.test('namespace commands follow HDFS semantics', async (t) => {
   const dir = temporaryDirectory('ns');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -266,7 +266,7 @@ export class NamespaceStateMachine {
     return { created: true };
   }
 
-  private create(command: CommandOf<'create'>): { status: unknown; removedBlocks: ExtendedBlock[] } {
+  private create(command: CommandOf<'create'>): { status: unknown; removedBlocks: ExtendedBlock[]; block?: ExtendedBlock } {
     const components = pathComponents(command.path);
     if (components.length === 0) throw new DfsError('FileAlreadyExists', '/ already exists as a directory', { path: '/' });
     const existing = this.store.resolve(command.path);
@@ -292,7 +292,10 @@ export class NamespaceStateMachine {
     });
     this.store.sql.touchDirectory.run(command.now, parent.id);
     const row = this.store.sql.getInode.get(id) as InodeRow;
-    return { status: this.store.toFileStatus(row, command.path), removedBlocks };
+    const status = this.store.toFileStatus(row, command.path);
+    if (!command.firstBlock) return { status, removedBlocks };
+    if (command.closed) throw new DfsError('IllegalArgument', `${command.path}: a file created closed has no block to write`, { path: command.path });
+    return { status, removedBlocks, block: this.insertNewBlock(id, 0, command.firstBlock) };
   }
 
   /** The file at `path` under construction by `clientName`, or the HDFS lease error. */
@@ -343,14 +346,19 @@ export class NamespaceStateMachine {
     if (command.previous && command.previous.numBytes !== file.block_size) {
       throw new DfsError('IllegalArgument', `Block ${command.previous.blockId} is not full (${command.previous.numBytes} of ${file.block_size} bytes); only a file's last block may be shorter`, { path: command.path });
     }
+    return { block: this.insertNewBlock(file.id, blocks.length, command), offset };
+  }
+
+  /** Appends an empty block to a file under ids the leader chose, which must be new. */
+  private insertNewBlock(fileId: number, seq: number, ids: { blockId: number; genStamp: number }): ExtendedBlock {
     const blockHigh = this.store.getNumber('block_id_high');
     const stampHigh = this.store.getNumber('gen_stamp_high');
-    assert(command.blockId > blockHigh, `block id ${command.blockId} reused (high-water mark ${blockHigh})`);
-    assert(command.genStamp > stampHigh, `generation stamp ${command.genStamp} reused (high-water mark ${stampHigh})`);
-    this.store.setState('block_id_high', command.blockId);
-    this.store.setState('gen_stamp_high', command.genStamp);
-    this.store.sql.insertBlock.run(command.blockId, file.id, blocks.length, 0, command.genStamp);
-    return { block: { blockId: command.blockId, genStamp: command.genStamp, numBytes: 0 }, offset };
+    assert(ids.blockId > blockHigh, `block id ${ids.blockId} reused (high-water mark ${blockHigh})`);
+    assert(ids.genStamp > stampHigh, `generation stamp ${ids.genStamp} reused (high-water mark ${stampHigh})`);
+    this.store.setState('block_id_high', ids.blockId);
+    this.store.setState('gen_stamp_high', ids.genStamp);
+    this.store.sql.insertBlock.run(ids.blockId, fileId, seq, 0, ids.genStamp);
+    return { blockId: ids.blockId, genStamp: ids.genStamp, numBytes: 0 };
   }
 
   /**

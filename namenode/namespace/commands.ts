@@ -48,6 +48,8 @@ export const NamespaceCommand = z.discriminatedUnion('op', [
     firstInodeId: z.number().int().positive(),
     /** The file is created closed (empty, no lease holder); absent in entries written before it existed. */
     closed: z.boolean().optional(),
+    /** The file's first block, allocated with it (ids chosen by the leader); absent in older entries. */
+    firstBlock: z.object({ blockId: z.number().int().positive(), genStamp: z.number().int().positive() }).optional(),
   }),
   z.object({
     op: z.literal('addBlock'),

@@ -11,6 +11,7 @@ function grantsOf(method: ClientMethod, response: Record<string, unknown>): Gran
   switch (method) {
     case 'getBlockLocations':
       return ((response.located as { blocks: LocatedBlock[] } | undefined)?.blocks ?? []).map((located) => ({ located, mode: 'read' }));
+    case 'create': // with allocateBlock: the file's first block
     case 'addBlock':
     case 'updatePipeline':
       return [{ located: response.located as LocatedBlock | undefined, mode: 'write' }];
