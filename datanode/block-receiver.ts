@@ -32,7 +32,7 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
   try {
     for await (const frame of decodeFrames(source, block)) {
       // Disk and network in parallel; wait for both so a failure never leaves a write in flight.
-      const [local, remote] = await Promise.allSettled([writer.append(frame.data, frame.crc), downstream?.send(frame.header, frame.data)]);
+      const [local, remote] = await Promise.allSettled([writer.append(frame.data, frame.crc), downstream?.send(frame.raw)]);
       if (local.status === 'rejected') throw ownFailure(ctx, local.reason, 'Cannot write replica');
       if (remote.status === 'rejected') throw remote.reason;
     }

@@ -49,10 +49,12 @@ export function encodeFrameHeader(dataLength: number, crc: number): Buffer {
 }
 
 export interface Frame {
-  /** The 8 header bytes as received, forwarded unchanged to the next hop. */
+  /** The 8 header bytes as received. */
   header: Buffer;
   data: Buffer;
   crc: number;
+  /** Header and data as one buffer, forwarded unchanged to the next hop (one HTTP chunk, one write). */
+  raw: Buffer;
 }
 
 /**
@@ -114,12 +116,28 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: 
   const truncated = (): FrameError =>
     new FrameError('IllegalArgument', `Block upload truncated after ${frameIndex} frames (no end frame)`, { ...context, reason: 'truncated', frameIndex });
 
+  /** The next `count` bytes without consuming them (copied only when they straddle chunks). */
+  const peek = (count: number): Buffer => {
+    const first = pending[0];
+    if (first.length >= count) return first.subarray(0, count);
+    const out = Buffer.allocUnsafe(count);
+    let filled = 0;
+    for (const piece of pending) {
+      const n = Math.min(piece.length, count - filled);
+      piece.copy(out, filled, 0, n);
+      filled += n;
+      if (filled === count) break;
+    }
+    return out;
+  };
+
   while (true) {
     if (!(await fill(FRAME_HEADER_BYTES))) throw truncated();
-    const header = take(FRAME_HEADER_BYTES);
-    const length = header.readUInt32BE(0);
-    const crc = header.readUInt32BE(4);
+    const peeked = peek(FRAME_HEADER_BYTES);
+    const length = peeked.readUInt32BE(0);
+    const crc = peeked.readUInt32BE(4);
     if (length === 0) {
+      take(FRAME_HEADER_BYTES);
       if (crc !== 0) throw new FrameError('IllegalArgument', 'End frame with a non-zero CRC', { ...context, reason: 'malformed', frameIndex });
       ended = true;
       if (pendingBytes > 0 || (await fill(1))) {
@@ -133,15 +151,19 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: 
     if (sawShortFrame) {
       throw new FrameError('IllegalArgument', 'Data frame after a short frame: only the last frame may be shorter than a chunk', { ...context, reason: 'malformed', frameIndex });
     }
-    if (!(await fill(length))) throw truncated();
-    const data = take(length);
+    // Header and data come out as one buffer: a subarray of the received chunk when the frame lies
+    // inside it, else one copy (never two), and the next hop gets it as a single write.
+    if (!(await fill(FRAME_HEADER_BYTES + length))) throw truncated();
+    const raw = take(FRAME_HEADER_BYTES + length);
+    const header = raw.subarray(0, FRAME_HEADER_BYTES);
+    const data = raw.subarray(FRAME_HEADER_BYTES);
     const actual = crc32cOf(data);
     if (actual !== crc) {
       throw new FrameError('Checksum', `Checksum error in frame ${frameIndex}: expected ${hex(crc)}, computed ${hex(actual)}`, { ...context, frameIndex });
     }
     if (length < CHECKSUM_CHUNK_BYTES) sawShortFrame = true;
     frameIndex++;
-    yield { header, data, crc };
+    yield { header, data, crc, raw };
   }
 }
 
@@ -152,7 +174,8 @@ const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0'
  * soon as a write resolves). `push` returns the buffers to send, `finish` the last frame and the end frame.
  */
 export class FrameEncoder {
-  private partial = Buffer.allocUnsafe(CHECKSUM_CHUNK_BYTES);
+  /** The frame being filled: its header's 8 bytes, then its data. */
+  private partial = Buffer.allocUnsafe(FRAME_HEADER_BYTES + CHECKSUM_CHUNK_BYTES);
   private partialBytes = 0;
   private finished = false;
   bytesEncoded = 0;
@@ -163,7 +186,7 @@ export class FrameEncoder {
     let offset = 0;
     while (offset < data.length) {
       const n = Math.min(CHECKSUM_CHUNK_BYTES - this.partialBytes, data.length - offset);
-      this.partial.set(data.subarray(offset, offset + n), this.partialBytes);
+      this.partial.set(data.subarray(offset, offset + n), FRAME_HEADER_BYTES + this.partialBytes);
       this.partialBytes += n;
       offset += n;
       if (this.partialBytes === CHECKSUM_CHUNK_BYTES) out.push(...this.flushPartial());
@@ -180,12 +203,15 @@ export class FrameEncoder {
     return out;
   }
 
+  /** The filled frame as one buffer (header written in front of its data): one HTTP chunk. */
   private flushPartial(): Buffer[] {
-    const data = this.partial.subarray(0, this.partialBytes);
-    const frame = [encodeFrameHeader(data.length, crc32cOf(data)), data];
-    this.partial = Buffer.allocUnsafe(CHECKSUM_CHUNK_BYTES);
+    const frame = this.partial.subarray(0, FRAME_HEADER_BYTES + this.partialBytes);
+    const data = frame.subarray(FRAME_HEADER_BYTES);
+    frame.writeUInt32BE(data.length, 0);
+    frame.writeUInt32BE(crc32cOf(data) >>> 0, 4);
+    this.partial = Buffer.allocUnsafe(FRAME_HEADER_BYTES + CHECKSUM_CHUNK_BYTES);
     this.partialBytes = 0;
-    return frame;
+    return [frame];
   }
 }
 
