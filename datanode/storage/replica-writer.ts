@@ -13,6 +13,12 @@ import type { Volume } from './volume.js';
 
 /** CRCs buffered before a meta write: 256 CRCs cover 16 MiB of data in one 1 KiB write. */
 const META_BATCH_CRCS = 256;
+/**
+ * Chunks gathered before one writev to the data file: 16 chunks of 64 KiB. On a virtual machine a
+ * write through the thread pool costs far more per call than per byte (a 1 GiB block written as
+ * 64 KiB writes took 12 times the kernel CPU of the same bytes as 1 MiB writevs).
+ */
+const DATA_BATCH_BYTES = 1024 * 1024;
 
 export interface Replica {
   blockId: number;
@@ -39,6 +45,9 @@ export class ReplicaWriter {
   private claimedBytes = 0;
   private crcBatch = Buffer.allocUnsafe(META_BATCH_CRCS * CHECKSUM_BYTES);
   private crcBatchCount = 0;
+  /** Verified chunks not yet written (held by reference: the caller hands them over). */
+  private dataBatch: Buffer[] = [];
+  private dataBatchBytes = 0;
   private metaHeaderWritten = false;
   private sawShortChunk = false;
   private unflushedBytes = 0;
@@ -90,7 +99,10 @@ export class ReplicaWriter {
     return { blockId: this.blockId, genStamp: this.genStamp, path: this.tmpBlockPath };
   }
 
-  /** Appends one verified chunk and its CRC. Only the last chunk may be shorter than a full chunk. */
+  /**
+   * Appends one verified chunk and its CRC. Only the last chunk may be shorter than a full chunk.
+   * The writer keeps `data` (no copy) until it is written: the caller must not reuse the buffer.
+   */
   async append(data: Buffer, crc: number): Promise<void> {
     assert(this.state === 'writing', `append to a ${this.state} replica`);
     assert(data.length > 0 && data.length <= CHECKSUM_CHUNK_BYTES, 'chunk length out of range');
@@ -98,16 +110,28 @@ export class ReplicaWriter {
     if (data.length < CHECKSUM_CHUNK_BYTES) this.sawShortChunk = true;
     this.volume.claim(data.length + CHECKSUM_BYTES, this.context);
     this.claimedBytes += data.length + CHECKSUM_BYTES;
+    this.dataBatch.push(data);
+    this.dataBatchBytes += data.length;
+    this.crcBatch.writeUInt32BE(crc >>> 0, this.crcBatchCount * CHECKSUM_BYTES);
+    this.crcBatchCount++;
+    this.numBytes += data.length;
     try {
-      await writeFully(this.dataFile, data);
-      this.crcBatch.writeUInt32BE(crc >>> 0, this.crcBatchCount * CHECKSUM_BYTES);
-      this.crcBatchCount++;
+      if (this.dataBatchBytes >= DATA_BATCH_BYTES) await this.flushData();
       if (this.crcBatchCount === META_BATCH_CRCS) await this.flushCrcs();
     } catch (error) {
       throw storageError(error, `Cannot write replica ${this.tmpBlockPath}`, this.context);
     }
-    this.numBytes += data.length;
-    this.flushInBackground(data.length);
+  }
+
+  /** Writes the gathered chunks in one writev, then lets a background flush start if one is due. */
+  private async flushData(): Promise<void> {
+    if (this.dataBatchBytes === 0) return;
+    const batch = this.dataBatch;
+    const bytes = this.dataBatchBytes;
+    this.dataBatch = [];
+    this.dataBatchBytes = 0;
+    await writevFully(this.dataFile, batch);
+    this.flushInBackground(bytes);
   }
 
   /**
@@ -139,6 +163,7 @@ export class ReplicaWriter {
   async sync(): Promise<void> {
     assert(this.state === 'writing', `sync of a ${this.state} replica`);
     try {
+      await this.flushData();
       await this.settleBackgroundFlush();
       await Promise.all([this.dataFile.datasync(), this.flushCrcs().then(() => this.metaFile.datasync())]);
       await this.closeFiles();
@@ -169,6 +194,8 @@ export class ReplicaWriter {
   async abort(): Promise<void> {
     if (this.state === 'committed' || this.state === 'aborted') return;
     this.state = 'aborted';
+    this.dataBatch = [];
+    this.dataBatchBytes = 0;
     await this.backgroundFlush;
     await this.closeFiles().catch(() => undefined);
     await rm(this.tmpBlockPath, { force: true });
@@ -205,6 +232,27 @@ async function renameCreatingDir(from: string, to: string, dir: string): Promise
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await mkdir(dir, { recursive: true });
     await rename(from, to);
+  }
+}
+
+/** One writev for all of `buffers`, continuing after a short write. */
+async function writevFully(file: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  for (;;) {
+    const total = pending.reduce((sum, b) => sum + b.length, 0);
+    const { bytesWritten } = await file.writev(pending);
+    if (bytesWritten === total) return;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const buffer of pending) {
+      if (skip >= buffer.length) {
+        skip -= buffer.length;
+        continue;
+      }
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+    pending = rest;
   }
 }
 
