@@ -43,6 +43,11 @@ export interface RaftNamespaceLogOptions {
 /** 50 ms ticks: an election starts 0.5 to 1 s after the leader falls silent (10 to 20 ticks). */
 export const RAFT_TICK_MS_DEFAULT = 50;
 export const RAFT_ELECTION_TICKS_DEFAULT = 10;
+/**
+ * A heartbeat every 2 ticks (100 ms): five rounds per shortest election timeout, so a live leader is
+ * never suspected, at half the idle peer traffic of one per tick (an idle group costs CPU too).
+ */
+const RAFT_HEARTBEAT_TICKS = 2;
 export const SNAPSHOT_EVERY_ENTRIES_DEFAULT = 10_000;
 /** Entries kept in the log behind a snapshot, so briefly lagging followers catch up without one. */
 const LOG_ENTRIES_RETAINED_BEHIND_SNAPSHOT = 1_000;
@@ -158,7 +163,7 @@ export class RaftNamespaceLog implements NamespaceLog {
       applied: Math.max(this.stateMachine.appliedIndex, snapshot.index),
       random: Math.random,
       electionTicks: this.options.electionTicks ?? RAFT_ELECTION_TICKS_DEFAULT,
-      heartbeatTicks: 1,
+      heartbeatTicks: RAFT_HEARTBEAT_TICKS,
       preVote: true,
       checkQuorum: true,
       // Linearizable reads on the leader without a heartbeat round: safe with CheckQuorum, which
