@@ -436,6 +436,20 @@ t.test('§8 ReadIndex', async (t) => {
     t.same(rd.readStates, [{ index: c.node('n1').status().commit, context: 'fast' }]);
     t.end();
   });
+
+  t.test('leaseReadIndex: the same answer, synchronously, exactly where readIndex answers at once', (t) => {
+    const c = new Cluster(['n1', 'n2', 'n3'], { readOnly: 'lease' });
+    c.elect('n1');
+    t.equal(c.node('n1').leaseReadIndex(), c.node('n1').status().commit, 'a leader with a lease: its commit index');
+    t.equal(c.node('n2').leaseReadIndex(), null, 'a follower has no lease');
+    c.propose('n1', 'x');
+    c.stabilize();
+    t.equal(c.node('n1').leaseReadIndex(), c.node('n1').status().commit, 'it follows the commit index');
+    const safe = new Cluster(['n1', 'n2', 'n3']);
+    safe.elect('n1');
+    t.equal(safe.node('n1').leaseReadIndex(), null, 'without lease mode every read takes a heartbeat round');
+    t.end();
+  });
   t.end();
 });
 
