@@ -116,6 +116,9 @@ async function* repeatPiece(piece: Buffer, totalBytes: number): AsyncGenerator<B
 }
 
 /** Starts the baseline HTTP server process, runs PUT then GET of `sizeBytes`, stops it. */
+/** Rounds of the HTTP baseline; the fastest counts. */
+const HTTP_ROUNDS = 3;
+
 export async function measureHttp(sizeBytes: number, profileDir?: string): Promise<{ put: ThroughputResult; get: ThroughputResult }> {
   const serverPath = resolve(import.meta.dirname, 'http-baseline-server.js');
   const child = trackChild(spawn(process.execPath, [...profileFlags(profileDir, 'http-baseline-server'), serverPath], { stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -134,23 +137,34 @@ export async function measureHttp(sizeBytes: number, profileDir?: string): Promi
     await (await request(`${base}/source/1`, { dispatcher })).body.dump();
 
     const piece = Buffer.alloc(HTTP_PIECE_BYTES, 0x5a);
-    let startedMs = nowMs();
-    const putResponse = await request(`${base}/sink`, {
-      method: 'PUT',
-      dispatcher,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(sizeBytes) },
-      body: Readable.from(repeatPiece(piece, sizeBytes), { objectMode: false }),
-    });
-    const { receivedBytes } = (await putResponse.body.json()) as { receivedBytes: number };
-    const putMs = nowMs() - startedMs;
-    if (receivedBytes !== sizeBytes) throw new Error(`HTTP baseline PUT: server received ${receivedBytes} of ${sizeBytes} bytes`);
-
-    startedMs = nowMs();
-    const getResponse = await request(`${base}/source/${sizeBytes}`, { dispatcher });
-    let gotBytes = 0;
-    for await (const chunk of getResponse.body) gotBytes += (chunk as Buffer).length;
-    const getMs = nowMs() - startedMs;
-    if (gotBytes !== sizeBytes) throw new Error(`HTTP baseline GET: received ${gotBytes} of ${sizeBytes} bytes`);
+    const putOnce = async (): Promise<number> => {
+      const startedMs = nowMs();
+      const putResponse = await request(`${base}/sink`, {
+        method: 'PUT',
+        dispatcher,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(sizeBytes) },
+        body: Readable.from(repeatPiece(piece, sizeBytes), { objectMode: false }),
+      });
+      const { receivedBytes } = (await putResponse.body.json()) as { receivedBytes: number };
+      if (receivedBytes !== sizeBytes) throw new Error(`HTTP baseline PUT: server received ${receivedBytes} of ${sizeBytes} bytes`);
+      return nowMs() - startedMs;
+    };
+    const getOnce = async (): Promise<number> => {
+      const startedMs = nowMs();
+      const getResponse = await request(`${base}/source/${sizeBytes}`, { dispatcher });
+      let gotBytes = 0;
+      for await (const chunk of getResponse.body) gotBytes += (chunk as Buffer).length;
+      if (gotBytes !== sizeBytes) throw new Error(`HTTP baseline GET: received ${gotBytes} of ${sizeBytes} bytes`);
+      return nowMs() - startedMs;
+    };
+    // The best of a few rounds: a fresh process's first large transfer pays for growing its heap
+    // (page faults are dear on a virtual machine), which would understate the machine's bound.
+    let putMs = Infinity;
+    let getMs = Infinity;
+    for (let round = 0; round < HTTP_ROUNDS; round++) {
+      putMs = Math.min(putMs, await putOnce());
+      getMs = Math.min(getMs, await getOnce());
+    }
     return {
       put: { sizeBytes, durationMs: putMs, MBps: megabytesPerSecond(sizeBytes, putMs) },
       get: { sizeBytes, durationMs: getMs, MBps: megabytesPerSecond(sizeBytes, getMs) },
