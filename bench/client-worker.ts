@@ -24,6 +24,8 @@ export interface WorkerResult {
   durationMs: number;
   /** For get: bytes read. For list: entries listed. */
   bytes?: number;
+  /** CPU time (user + system) this worker process spent on the job, start-up excluded. */
+  cpuMs?: number;
 }
 
 export const filePath = (dir: string, index: number, filesPerDir?: number): string =>
@@ -136,8 +138,12 @@ export async function runJob(namenodes: string[], job: WorkerJob): Promise<Worke
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const namenodes = (process.env.DFS_NAMENODES ?? '').split(',').filter(Boolean);
   const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
+  const cpuAtStart = process.cpuUsage();
   runJob(namenodes, job).then(
-    (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+    (result) => {
+      const cpu = process.cpuUsage(cpuAtStart);
+      process.stdout.write(`${JSON.stringify({ ...result, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+    },
     (error: unknown) => {
       process.stderr.write(`client-worker ${job.kind} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;

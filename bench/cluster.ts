@@ -24,6 +24,8 @@ const TAIL_LOG_LINES = 20;
 /** The tail is read from the end of the log file, at most this much. */
 const TAIL_READ_BYTES = 64 * 1024;
 const START_POLL_MS = 25;
+/** USER_HZ: the unit of /proc/<pid>/stat times, 100 on Linux on every common architecture. */
+const CLOCK_TICKS_PER_S = 100;
 
 export interface BenchClusterOptions {
   root: string;
@@ -172,6 +174,17 @@ export class ClusterNode {
       await Promise.race([exited, timeout]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** CPU time (user + system) the process has used so far, in ms, from /proc (Linux); 0 once it is gone. */
+  cpuMs(): number {
+    try {
+      // Fields after the command name: state is the 1st, utime the 12th, stime the 13th (clock ticks).
+      const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+    } catch {
+      return 0;
     }
   }
 

@@ -20,9 +20,18 @@ export interface Figure {
   note?: string;
 }
 
+/** Where one case's CPU went: ms of CPU per operation for each process (client worker, nodes). */
+export interface CpuBreakdown {
+  label: string;
+  /** What one operation is ("op", or "MB" for a transfer). */
+  per: string;
+  msPerOp: Record<string, number>;
+}
+
 export class Results {
   readonly figures: Figure[] = [];
   readonly details: Record<string, unknown> = {};
+  readonly cpu: CpuBreakdown[] = [];
 
   add(figure: Figure): Figure {
     const existing = this.figures.findIndex((f) => f.key === figure.key);
@@ -48,6 +57,7 @@ export class Results {
       notes: Object.fromEntries(this.figures.filter((f) => f.note).map((f) => [f.key, f.note])),
       ratios: Object.fromEntries(this.figures.filter((f) => ratioOf(f) !== null).map((f) => [f.key, Number(ratioOf(f)!.toFixed(3))])),
       targets: Object.fromEntries(this.figures.filter((f) => f.target !== undefined).map((f) => [f.key, { target: f.target, met: targetMet(f) }])),
+      cpu_ms_per_op: Object.fromEntries(this.cpu.map((c) => [c.label, { per: c.per, ...roundAll(c.msPerOp) }])),
       details: this.details,
       meta,
     };
@@ -77,6 +87,27 @@ export class Results {
     const line = (cells: string[]) => cells.map((c, i) => (i === 7 ? c : c.padEnd(widths[i]))).join(' | ').trimEnd();
     return [line(header), widths.map((w, i) => (i === 7 ? '----' : '-'.repeat(w))).join('-|-'), ...rows.map(line)].join('\n');
   }
+}
+
+/**
+ * CPU per operation, per process: the profile of where the time goes. On a machine whose cores
+ * are all busy, a figure is bound by this total, not by any one process's latency.
+ */
+export function cpuTable(breakdowns: CpuBreakdown[]): string {
+  if (breakdowns.length === 0) return '';
+  const processes = [...new Set(breakdowns.flatMap((b) => Object.keys(b.msPerOp)))];
+  const header = ['CPU ms per operation', 'per', ...processes, 'total'];
+  const rows = breakdowns.map((b) => {
+    const total = Object.values(b.msPerOp).reduce((sum, v) => sum + v, 0);
+    return [b.label, b.per, ...processes.map((p) => (b.msPerOp[p] === undefined ? '' : b.msPerOp[p].toFixed(3))), total.toFixed(3)];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
+}
+
+function roundAll(values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v.toFixed(4))]));
 }
 
 export function ratioOf(f: Figure): number | null {

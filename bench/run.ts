@@ -16,7 +16,7 @@ import { runRaftCoreBench } from './raft-core.js';
 import { measureDiskRead, measureDiskWrite, measureFsyncRate, measureHttp } from './baselines.js';
 import { cleanUpEverything, removeFolder, trackFolder } from './cleanup.js';
 import { BenchCluster } from './cluster.js';
-import { Results } from './report.js';
+import { Results, cpuTable } from './report.js';
 import { GiB, KiB, MiB, nowMs, progress } from './support.js';
 import type { CaseContext, Sizes } from './cases/context.js';
 import { getBigFile, putBigFile, smallFiles } from './cases/data-path.js';
@@ -253,6 +253,8 @@ async function main(): Promise<void> {
   progress(`done in ${meta.durationS} s; load average at the end ${meta.loadAverageAtEnd}`);
   process.stdout.write(`\ndfs bench (${sizes.name}) - ${new Date().toISOString()} - load ${meta.loadAverageAtStart} -> ${meta.loadAverageAtEnd} on ${meta.cpus} cores - commit ${meta.commit}\n`);
   process.stdout.write(`${results.table()}\n`);
+  const cpu = cpuTable(results.cpu);
+  if (cpu) process.stdout.write(`\n${cpu}\n`);
   if (opts.json) {
     results.writeJson(opts.json, meta);
     progress(`figures written to ${opts.json}`);

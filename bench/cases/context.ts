@@ -73,9 +73,25 @@ function runChild(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pr
 
 export async function runWorker(ctx: CaseContext, job: WorkerJob, timeoutMs = WORKER_TIMEOUT_MS_DEFAULT): Promise<WorkerResult> {
   const argv = [...profileFlags(ctx.profileDir, `client-${job.kind}`), WORKER_PATH, JSON.stringify(job)];
+  const nodes = [...ctx.cluster.namenodes, ...ctx.cluster.datanodes].filter((node) => node.running);
+  const cpuBefore = nodes.map((node) => node.cpuMs());
   const run = await runChild(argv, { DFS_NAMENODES: ctx.cluster.namenodeUrls.join(','), DFS_LOG_LEVEL: 'warn' }, timeoutMs);
   if (run.code !== 0) throw new Error(`client worker ${job.kind} failed (exit ${run.code}): ${run.stderr.trim().slice(-2000)}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as WorkerResult;
+  const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as WorkerResult;
+  // The nodes' CPU over the whole worker run (its start-up included, a few ms of heartbeats).
+  const operations = job.kind === 'get' ? (result.bytes ?? 0) / 1e6 : job.kind === 'list' ? 1 : result.count;
+  if (operations > 0) {
+    const msPerOp: Record<string, number> = {};
+    if (result.cpuMs !== undefined) msPerOp.client = result.cpuMs / operations;
+    nodes.forEach((node, i) => (msPerOp[node.name] = (node.cpuMs() - cpuBefore[i]) / operations));
+    ctx.results.cpu.push({ label: workerLabel(job), per: job.kind === 'get' ? 'MB' : job.kind === 'list' ? 'listing' : 'op', msPerOp });
+  }
+  return result;
+}
+
+function workerLabel(job: WorkerJob): string {
+  if (job.kind === 'writeFiles') return job.sizeBytes === 0 ? 'create empty file' : `write ${job.sizeBytes} B file`;
+  return job.kind;
 }
 
 /** Runs the built dfs CLI (`dfs -put ...`); the duration includes the process start-up. */
