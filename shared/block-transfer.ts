@@ -49,8 +49,6 @@ export function encodeFrameHeader(dataLength: number, crc: number): Buffer {
 }
 
 export interface Frame {
-  /** The 8 header bytes as received. */
-  header: Buffer;
   data: Buffer;
   crc: number;
   /** Header and data as one buffer, forwarded unchanged to the next hop (one HTTP chunk, one write). */
@@ -70,25 +68,32 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: 
   let ended = false;
   const iterator = source[Symbol.asyncIterator]();
 
-  const take = (count: number): Buffer => {
-    assert(count <= pendingBytes, 'take past buffered bytes');
+  /** The next `count` buffered bytes without consuming them (copied only when they straddle chunks). */
+  const peek = (count: number): Buffer => {
+    assert(count <= pendingBytes, 'peek past buffered bytes');
     const first = pending[0];
-    if (first.length >= count) {
-      const out = first.subarray(0, count);
-      if (first.length === count) pending.shift();
-      else pending[0] = first.subarray(count);
-      pendingBytes -= count;
-      return out;
-    }
+    if (first.length >= count) return first.subarray(0, count);
     const out = Buffer.allocUnsafe(count);
     let filled = 0;
-    while (filled < count) {
-      const head = pending[0];
-      const n = Math.min(head.length, count - filled);
-      head.copy(out, filled, 0, n);
+    for (const piece of pending) {
+      const n = Math.min(piece.length, count - filled);
+      piece.copy(out, filled, 0, n);
       filled += n;
+      if (filled === count) break;
+    }
+    return out;
+  };
+
+  /** The next `count` buffered bytes, consumed. */
+  const take = (count: number): Buffer => {
+    const out = peek(count);
+    let dropped = 0;
+    while (dropped < count) {
+      const head = pending[0];
+      const n = Math.min(head.length, count - dropped);
       if (n === head.length) pending.shift();
       else pending[0] = head.subarray(n);
+      dropped += n;
     }
     pendingBytes -= count;
     return out;
@@ -116,21 +121,6 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: 
   const truncated = (): FrameError =>
     new FrameError('IllegalArgument', `Block upload truncated after ${frameIndex} frames (no end frame)`, { ...context, reason: 'truncated', frameIndex });
 
-  /** The next `count` bytes without consuming them (copied only when they straddle chunks). */
-  const peek = (count: number): Buffer => {
-    const first = pending[0];
-    if (first.length >= count) return first.subarray(0, count);
-    const out = Buffer.allocUnsafe(count);
-    let filled = 0;
-    for (const piece of pending) {
-      const n = Math.min(piece.length, count - filled);
-      piece.copy(out, filled, 0, n);
-      filled += n;
-      if (filled === count) break;
-    }
-    return out;
-  };
-
   while (true) {
     if (!(await fill(FRAME_HEADER_BYTES))) throw truncated();
     const peeked = peek(FRAME_HEADER_BYTES);
@@ -155,7 +145,6 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: 
     // inside it, else one copy (never two), and the next hop gets it as a single write.
     if (!(await fill(FRAME_HEADER_BYTES + length))) throw truncated();
     const raw = take(FRAME_HEADER_BYTES + length);
-    const header = raw.subarray(0, FRAME_HEADER_BYTES);
     const data = raw.subarray(FRAME_HEADER_BYTES);
     const actual = crc32cOf(data);
     if (actual !== crc) {
@@ -163,7 +152,7 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: 
     }
     if (length < CHECKSUM_CHUNK_BYTES) sawShortFrame = true;
     frameIndex++;
-    yield { header, data, crc, raw };
+    yield { data, crc, raw };
   }
 }
 

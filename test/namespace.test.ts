@@ -42,14 +42,20 @@ function dump(store: NamespaceStore): string {
   return JSON.stringify({ inodes, blocks, state });
 }
 
-t.test('a file created with its first block: one command, all or nothing', async (t) => {
-  const dir = temporaryDirectory('ns-first-block');
+/** A formatted namespace in a temporary folder, removed after the test. */
+function formattedNamespace(t: { teardown(fn: () => void): void }, name: string) {
+  const dir = temporaryDirectory(name);
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const { store, sm } = open(dir);
   t.teardown(() => store.close());
   const a = makeApplier(sm);
   a.value(format);
   const errorKind = (outcome: ReturnType<typeof a.apply>) => (outcome.ok ? 'ok' : outcome.error.kind);
+  return { store, a, errorKind };
+}
+
+t.test('a file created with its first block: one command, all or nothing', async (t) => {
+  const { store, a, errorKind } = formattedNamespace(t, 'ns-first-block');
   // A file created with its first block, in one command: under construction, one empty block.
   const withBlock = (path: string, blockId: number, extra: Partial<NamespaceCommand & { op: 'create' }> = {}) =>
     a.apply({ op: 'create', now: 3, user: 'alice', path, clientName: 'w', overwrite: false, createParent: true, permission: 0o644, replication: 3, blockSize: BLOCK, firstInodeId: a.ids(), firstBlock: { blockId, genStamp: blockId }, ...extra });
@@ -65,21 +71,14 @@ t.test('a file created with its first block: one command, all or nothing', async
   t.same(store.blocksOf(store.resolve('/d/small')!.id).map((b) => b.id), [first], 'and the refused create added no block');
   t.equal(errorKind(withBlock('/d/closed-with-block', second, { closed: true })), 'IllegalArgument', 'a file created closed takes no block');
   t.equal(store.resolve('/d/closed-with-block'), undefined, 'nothing of the refused command remains');
-
 });
 
 t.test('namespace commands follow HDFS semantics', async (t) => {
-  const dir = temporaryDirectory('ns');
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const { store, sm } = open(dir);
-  t.teardown(() => store.close());
-  const a = makeApplier(sm);
-  a.value(format);
+  const { store, a, errorKind } = formattedNamespace(t, 'ns');
   const mk = (path: string, createParent = true) =>
     a.apply({ op: 'mkdirs', now: 2, user: 'alice', path, permission: 0o755, createParent, firstInodeId: a.ids() });
   const create = (path: string, overwrite = false, createParent = true) =>
     a.apply({ op: 'create', now: 3, user: 'alice', path, clientName: 'c', overwrite, createParent, permission: 0o644, replication: 3, blockSize: BLOCK, firstInodeId: a.ids() });
-  const errorKind = (outcome: ReturnType<typeof a.apply>) => (outcome.ok ? 'ok' : outcome.error.kind);
 
   t.same(outcomeValue(mk('/a/b/c')), { created: true }, 'mkdirs creates parents');
   t.same(outcomeValue(mk('/a/b/c')), { created: false }, 'mkdirs of an existing directory creates nothing');

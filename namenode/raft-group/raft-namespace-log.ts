@@ -340,8 +340,8 @@ export class RaftNamespaceLog implements NamespaceLog {
     const peers = new Set(messages.map((message) => message.from));
     // Registered before stepping: stepping may start the loop, which takes a Ready at once.
     const answered = new Promise<Message[]>((resolve) => this.replyWaiters.push({ peers, readiesTakenBefore: this.readiesTaken, messages: [], resolve }));
+    // Answered by the Ready that carries the answers, or by the loop's end when there is none.
     this.receive(messages);
-    if (!this.loopRunning) this.answerReplyWaiters(() => true);
     return answered;
   }
 
