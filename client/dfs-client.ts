@@ -32,6 +32,11 @@ export interface DfsClientOptions {
   token?: string;
   /** Headers sent on every namenode call (a datanode or namenode acting for a user sends the cluster secret). */
   headers?: Record<string, string>;
+  /**
+   * Calls made in the same event-loop turn (by this client or others of the process talking to the
+   * same namenode) travel in one request (default true). False: one HTTP request per call.
+   */
+  batching?: boolean;
 }
 
 export interface WriteOptions {
@@ -160,6 +165,7 @@ export class DfsClient {
       namenodes: options.namenodes ?? defaultNamenodes(),
       user: this.user,
       consistency: options.consistency,
+      batching: options.batching,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers },
     });
   }

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
 import { ClientRpc, LEADER_HINT_HEADER, SNAPSHOT_READ_METHODS, type ReadConsistency, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
 import { DfsError, isDfsError } from '../shared/errors.js';
-import { postJson } from '../shared/http.js';
+import { describeZodError, postJson } from '../shared/http.js';
+import { RpcChannel, sharedChannels, type ChannelStats } from './rpc-batch.js';
 import { agentTlsOptions } from '../shared/tls.js';
 import { REQUEST_ID_HEADER, currentRequestId, newRequestId, withRequestId, withRequestIds } from '../shared/request-id.js';
 
@@ -20,6 +21,11 @@ export interface NamenodeClientOptions {
   failoverTimeoutMs?: number;
   /** Sent on every call (e.g. Authorization: Bearer <token>). */
   headers?: Record<string, string>;
+  /**
+   * Gather the calls made in the same event-loop turn into one request per namenode (default
+   * true; see rpc-batch.ts). Off: one HTTP request per call.
+   */
+  batching?: boolean;
 }
 
 const FAILOVER_TIMEOUT_MS_DEFAULT = 60_000;
@@ -44,6 +50,9 @@ export class NamenodeClient {
   private readonly ownsDispatcher: boolean;
   private readonly failoverTimeoutMs: number;
   private readonly headers: Record<string, string>;
+  /** One batch channel per namenode (index as in `namenodes`), when batching. */
+  private readonly channels: RpcChannel[] | undefined;
+  private readonly sharesChannels: boolean;
 
   constructor(options: NamenodeClientOptions) {
     if (options.namenodes.length === 0) throw new DfsError('IllegalArgument', 'No namenode address given');
@@ -55,6 +64,13 @@ export class NamenodeClient {
     this.dispatcher = withRequestIds(options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64, ...agentTlsOptions() }));
     this.failoverTimeoutMs = options.failoverTimeoutMs ?? FAILOVER_TIMEOUT_MS_DEFAULT;
     this.headers = options.headers ?? {};
+    const isRead = (method: ClientMethod) => READ_METHODS.has(method);
+    this.sharesChannels = !options.dispatcher;
+    if (options.batching === false) this.channels = undefined;
+    else if (options.dispatcher) {
+      // A dispatcher of the caller's own (a TLS or mock agent): channels of this client only.
+      this.channels = this.namenodes.map((url) => new RpcChannel(url, this.headers, options.dispatcher as Dispatcher, ATTEMPT_TIMEOUT_MS, isRead));
+    } else this.channels = this.namenodes.map((url) => sharedChannels.acquire(url, this.headers, ATTEMPT_TIMEOUT_MS, isRead));
   }
 
   /**
@@ -76,19 +92,12 @@ export class NamenodeClient {
       ...(READ_METHODS.has(method) ? { consistency: this.consistency } : { requestId: { clientId: this.clientId, callId: this.callId++ } }),
     };
     // The operation's id (withRequestId), else one per call; retries on other namenodes keep it.
-    const headers = { ...this.headers, [REQUEST_ID_HEADER]: currentRequestId() ?? newRequestId() };
+    const requestId = currentRequestId() ?? newRequestId();
     const deadline = Date.now() + this.failoverTimeoutMs;
     let attempt = 0;
     for (;;) {
-      const url = `${this.namenodes[this.current]}/rpc/v1/client/${method}`;
       try {
-        return (await postJson(url, body, ClientRpc[method].response, {
-          dispatcher: this.dispatcher,
-          headers,
-          signal,
-          timeoutMs: ATTEMPT_TIMEOUT_MS,
-          onResponseHeaders: (headers) => this.followLeaderHint(headers[LEADER_HINT_HEADER]),
-        })) as ClientResponse<M>;
+        return await this.attempt(method, body, requestId, signal);
       } catch (error) {
         if (!isDfsError(error) || !RETRIABLE.has(error.kind) || Date.now() >= deadline || signal?.aborted) throw error;
         attempt += 1;
@@ -101,6 +110,25 @@ export class NamenodeClient {
     }
   }
 
+  /** One try at the current namenode: in a batch, or as a request of its own. */
+  private async attempt<M extends ClientMethod>(method: M, body: Record<string, unknown>, requestId: string, signal: AbortSignal | undefined): Promise<ClientResponse<M>> {
+    const onResponseHeaders = (headers: Record<string, string | string[] | undefined>) => this.followLeaderHint(headers[LEADER_HINT_HEADER]);
+    const channel = this.channels?.[this.current];
+    if (!channel) {
+      return (await postJson(`${this.namenodes[this.current]}/rpc/v1/client/${method}`, body, ClientRpc[method].response, {
+        dispatcher: this.dispatcher,
+        headers: { ...this.headers, [REQUEST_ID_HEADER]: requestId },
+        signal,
+        timeoutMs: ATTEMPT_TIMEOUT_MS,
+        onResponseHeaders,
+      })) as ClientResponse<M>;
+    }
+    const answer = await channel.call({ method, request: body, requestId, signal, onResponseHeaders });
+    const parsed = ClientRpc[method].response.safeParse(answer);
+    if (!parsed.success) throw new DfsError('Io', `Unexpected ${method} answer from ${channel.url}: ${describeZodError(parsed.error)}`);
+    return parsed.data as ClientResponse<M>;
+  }
+
   /** Goes straight to the leader next time, saving followers a forwarding hop. */
   private followLeaderHint(hint: string | string[] | undefined): void {
     if (typeof hint !== 'string') return;
@@ -108,7 +136,18 @@ export class NamenodeClient {
     if (index >= 0) this.current = index;
   }
 
+  /** Batch requests sent and the calls they carried, over this client's channels (shared ones count every client's calls). */
+  batchStats(): ChannelStats {
+    const total = { requests: 0, calls: 0 };
+    for (const channel of new Set(this.channels ?? [])) {
+      total.requests += channel.stats.requests;
+      total.calls += channel.stats.calls;
+    }
+    return total;
+  }
+
   async close(): Promise<void> {
+    if (this.channels && this.sharesChannels) await Promise.all(this.channels.map((channel) => sharedChannels.release(channel)));
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 

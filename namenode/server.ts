@@ -7,7 +7,7 @@ import { answerFrameworkError, closeConnectionsWithUnreadBodies, installErrorHan
 import { httpsServerOptions, type TlsFiles } from '../shared/tls.js';
 import { metricsRoutes } from '../shared/metrics.js';
 import { requestIdServerOptions, scopeRequests } from '../shared/request-id.js';
-import { installNamenodeMetrics, type NamenodeMetrics } from './metrics.js';
+import { countBatchedCall, installNamenodeMetrics, type NamenodeMetrics } from './metrics.js';
 import type { AuditLog } from './audit-log.js';
 import { RPC_BODY_BYTES_MAX } from '../shared/constants.js';
 import type { Namesystem } from './namesystem.js';
@@ -78,7 +78,14 @@ export async function buildNamenodeServer(options: NamenodeServerOptions): Promi
     installNamenodeMetrics(app, options.metrics, options.namesystem, options.raft, options.heartbeatIntervalMs);
     await app.register(metricsRoutes(options.metrics.registry));
   }
-  await app.register(clientRpcRoutes, { namesystem: options.namesystem, selfUrl: options.url, audit: options.audit, auth });
+  const metrics = options.metrics;
+  await app.register(clientRpcRoutes, {
+    namesystem: options.namesystem,
+    selfUrl: options.url,
+    audit: options.audit,
+    auth,
+    onBatchedCall: metrics ? (method, status, seconds) => countBatchedCall(metrics, method, status, seconds) : undefined,
+  });
   await app.register(tokenRoutes, { namesystem: options.namesystem, auth });
   const monitor = new ReplicationMonitor(
     options.namesystem.store,

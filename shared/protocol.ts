@@ -281,6 +281,32 @@ export type ClientMethod = keyof typeof ClientRpc;
 export type ClientRequest<M extends ClientMethod> = z.input<(typeof ClientRpc)[M]['request']>;
 export type ClientResponse<M extends ClientMethod> = z.infer<(typeof ClientRpc)[M]['response']>;
 
+/**
+ * Several client calls in one request: POST /rpc/v1/client-batch. A client process gathers the
+ * calls its callers make in the same turn of the event loop (see client/rpc-batch.ts), so a
+ * namenode parses one HTTP request for many of them and proposes their changes to Raft together.
+ * Each call is validated, authorized, audited and answered on its own, exactly as if sent alone.
+ */
+export const CLIENT_BATCH_PATH = '/rpc/v1/client-batch';
+export const CLIENT_BATCH_MAX_CALLS = 64;
+export const ClientBatchRequest = z.object({
+  calls: z
+    .array(z.object({ method: z.string().min(1).max(64), request: z.record(z.string(), z.unknown()), requestId: z.string().max(64).optional() }))
+    .min(1)
+    .max(CLIENT_BATCH_MAX_CALLS),
+});
+export type ClientBatchRequest = z.infer<typeof ClientBatchRequest>;
+/** One result per call, in the order of the calls: the method's answer, or its error. */
+export const ClientBatchResponse = z.object({
+  results: z.array(
+    z.union([
+      z.object({ ok: z.unknown() }),
+      z.object({ error: z.object({ RemoteException: z.object({ message: z.string() }).passthrough() }), status: z.number().int() }),
+    ]),
+  ),
+});
+export type ClientBatchResponse = z.infer<typeof ClientBatchResponse>;
+
 // ---------------------------------------------------------------------------------------------
 // Datanode -> namenode: POST /rpc/v1/datanode/<method>. Soft state (liveness, block locations):
 // never replicated through the namespace log, rebuilt from these reports after a restart.
