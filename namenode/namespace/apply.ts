@@ -4,7 +4,7 @@
 // position, so all replicas reach the same answer.
 
 import { DfsError, isDfsError, type ErrorKind } from '../../shared/errors.js';
-import { baseName, isAncestorOrSelf, joinPath, parentPath, pathComponents } from '../../shared/paths.js';
+import { baseName, isAncestorOrSelf, joinPath, parentPath } from '../../shared/paths.js';
 import type { ExtendedBlock } from '../../shared/protocol.js';
 import { assert, unreachable } from '../../shared/assert.js';
 import { INODE_DIRECTORY, INODE_FILE, ROOT_INODE_ID } from './schema.js';
@@ -217,15 +217,19 @@ export class NamespaceStateMachine {
     };
   }
 
-  /** Resolves the parent directory of `path`, creating missing ones when `createParent` is set. */
+  /**
+   * Resolves the parent directory of `path`, creating missing ones when `createParent` is set.
+   * `walked` is the caller's walk of the same path when nothing changed the tree since.
+   */
   private parentDirectory(
     path: string,
     components: string[],
     createParent: boolean,
     owner: { user: string; now: number },
     nextId: () => number,
+    walked: InodeRow[] = this.store.walk(path).inodes,
   ): InodeRow {
-    const { inodes } = this.store.walk(path);
+    const inodes = walked;
     const depthFound = inodes.length - 1;
     const deepest = inodes[inodes.length - 1];
     const parentDepth = components.length - 1;
@@ -251,15 +255,17 @@ export class NamespaceStateMachine {
   }
 
   private mkdirs(command: CommandOf<'mkdirs'>): { created: boolean } {
-    const components = pathComponents(command.path);
-    const existing = this.store.resolve(command.path);
+    const walked = this.store.walk(command.path);
+    const components = walked.components;
+    const existing = walked.inodes.length === components.length + 1 ? walked.inodes[walked.inodes.length - 1] : undefined;
     this.checkAccess(command.checkAs, command.path, existing ? {} : { ancestor: WRITE });
     if (existing) {
       if (existing.type === INODE_DIRECTORY) return { created: false };
       throw new DfsError('FileAlreadyExists', `Path is not a directory: ${command.path}`, { path: command.path });
     }
     const nextId = this.reserveInodeIds(command.firstInodeId, components.length);
-    const parent = this.parentDirectory(command.path, components, command.createParent, command, nextId);
+    // Nothing changed the tree since the walk (ids are reserved in the state table): reuse it.
+    const parent = this.parentDirectory(command.path, components, command.createParent, command, nextId, walked.inodes);
     const name = components[components.length - 1];
     this.store.sql.insertInode.run(newInode(nextId(), parent.id, name, INODE_DIRECTORY, command.user, parent.grp, command.permission, command.now));
     this.store.sql.touchDirectory.run(command.now, parent.id);
@@ -267,9 +273,10 @@ export class NamespaceStateMachine {
   }
 
   private create(command: CommandOf<'create'>): { status: unknown; removedBlocks: ExtendedBlock[]; block?: ExtendedBlock } {
-    const components = pathComponents(command.path);
+    const walked = this.store.walk(command.path);
+    const components = walked.components;
     if (components.length === 0) throw new DfsError('FileAlreadyExists', '/ already exists as a directory', { path: '/' });
-    const existing = this.store.resolve(command.path);
+    const existing = walked.inodes.length === components.length + 1 ? walked.inodes[walked.inodes.length - 1] : undefined;
     this.checkAccess(command.checkAs, command.path, existing && command.overwrite ? { ancestor: WRITE, self: WRITE } : { ancestor: WRITE });
     let removedBlocks: ExtendedBlock[] = [];
     if (existing) {
@@ -282,7 +289,8 @@ export class NamespaceStateMachine {
       removedBlocks = this.removeSubtree(existing);
     }
     const nextId = this.reserveInodeIds(command.firstInodeId, components.length);
-    const parent = this.parentDirectory(command.path, components, command.createParent, command, nextId);
+    // The walk still holds unless an overwritten file was removed since.
+    const parent = this.parentDirectory(command.path, components, command.createParent, command, nextId, existing ? undefined : walked.inodes);
     const id = nextId();
     this.store.sql.insertInode.run({
       ...newInode(id, parent.id, components[components.length - 1], INODE_FILE, command.user, parent.grp, command.permission, command.now),
