@@ -1,7 +1,8 @@
 // The load generator: a separate process (so the suite's own bookkeeping never competes with it,
 // and so it can be profiled like a real client) that runs one job through the dfs client library
 // and prints one JSON line with the result on stdout. `concurrency` clients means that many
-// DfsClient instances (each with its own connection pool), each with one operation in flight.
+// DfsClient instances (each with its own connection pool for blocks), each with one operation in
+// flight; being in one process, their namenode calls share batch requests (client/rpc-batch.ts).
 //   node dist/bench/client-worker.js '<job as JSON>'
 
 import { pathToFileURL } from 'node:url';
@@ -31,8 +32,11 @@ export interface WorkerResult {
 export const filePath = (dir: string, index: number, filesPerDir?: number): string =>
   filesPerDir ? `${dir}/d${Math.floor(index / filesPerDir)}/f${index}` : `${dir}/f${index}`;
 
+/** DFS_BENCH_NO_BATCHING=1: one HTTP request per namenode call, to compare with batched calls. */
+const batching = process.env.DFS_BENCH_NO_BATCHING !== '1';
+
 function clients(namenodes: string[], count: number): DfsClient[] {
-  return Array.from({ length: count }, () => new DfsClient({ namenodes }));
+  return Array.from({ length: count }, () => new DfsClient({ namenodes, batching }));
 }
 
 /** One cheap call per client first, so connection set-up is not part of the timed window. */
