@@ -34,6 +34,7 @@ interface Pending extends BatchedCall {
   resolve: (answer: unknown) => void;
   reject: (error: unknown) => void;
   settled: boolean;
+  detach?: () => void;
 }
 
 export interface ChannelStats {
@@ -62,7 +63,11 @@ export class RpcChannel {
       const pending: Pending = { ...call, resolve, reject, settled: false };
       if (call.signal) {
         if (call.signal.aborted) return reject(call.signal.reason);
-        call.signal.addEventListener('abort', () => settle(pending, () => pending.reject(call.signal?.reason)), { once: true });
+        const signal = call.signal;
+        const onAbort = () => settle(pending, () => pending.reject(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        // A signal shared by many calls must not keep a listener per settled call.
+        pending.detach = () => signal.removeEventListener('abort', onAbort);
       }
       (this.isRead(call.method) ? this.queues.reads : this.queues.writes).push(pending);
       if (!this.flushScheduled) {
@@ -116,6 +121,7 @@ export class RpcChannel {
 function settle(pending: Pending, action: () => void): void {
   if (pending.settled) return;
   pending.settled = true;
+  pending.detach?.();
   action();
 }
 
