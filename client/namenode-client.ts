@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
 import { ClientRpc, LEADER_HINT_HEADER, SNAPSHOT_READ_METHODS, type ReadConsistency, type ClientMethod, type ClientRequest, type ClientResponse } from '../shared/protocol.js';
 import { DfsError, isDfsError } from '../shared/errors.js';
-import { describeZodError, postJson } from '../shared/http.js';
+import { parseAnswer, postJson } from '../shared/http.js';
 import { RpcChannel, sharedChannels, type ChannelStats } from './rpc-batch.js';
 import { agentTlsOptions } from '../shared/tls.js';
 import { REQUEST_ID_HEADER, currentRequestId, newRequestId, withRequestId, withRequestIds } from '../shared/request-id.js';
@@ -124,9 +124,7 @@ export class NamenodeClient {
       })) as ClientResponse<M>;
     }
     const answer = await channel.call({ method, request: body, requestId, signal, onResponseHeaders });
-    const parsed = ClientRpc[method].response.safeParse(answer);
-    if (!parsed.success) throw new DfsError('Io', `Unexpected ${method} answer from ${channel.url}: ${describeZodError(parsed.error)}`);
-    return parsed.data as ClientResponse<M>;
+    return parseAnswer(ClientRpc[method].response, answer, `${channel.url} (${method} in a batch)`) as ClientResponse<M>;
   }
 
   /** Goes straight to the leader next time, saving followers a forwarding hop. */

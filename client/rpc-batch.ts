@@ -10,6 +10,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { CLIENT_BATCH_MAX_CALLS, CLIENT_BATCH_PATH, ClientBatchResponse, type ClientMethod } from '../shared/protocol.js';
 import { DfsError } from '../shared/errors.js';
 import { postJson } from '../shared/http.js';
+import { REQUEST_ID_HEADER } from '../shared/request-id.js';
 import { agentTlsOptions } from '../shared/tls.js';
 
 /**
@@ -97,7 +98,7 @@ export class RpcChannel {
         ClientBatchResponse,
         {
           dispatcher: this.dispatcher,
-          headers: { ...this.headers, 'x-request-id': calls[0].requestId },
+          headers: { ...this.headers, [REQUEST_ID_HEADER]: calls[0].requestId },
           timeoutMs: this.attemptTimeoutMs,
           onResponseHeaders: (headers) => {
             for (const pending of calls) pending.onResponseHeaders?.(headers);
@@ -128,8 +129,8 @@ function settle(pending: Pending, action: () => void): void {
 /** The channels of this process, shared by the clients that use the default connection pool. */
 class ChannelRegistry {
   private readonly channels = new Map<string, { channel: RpcChannel; users: number }>();
+  /** Shared by the channels; closed when the last one is released. */
   private agent: Agent | undefined;
-  private agentUsers = 0;
 
   acquire(url: string, headers: Record<string, string>, attemptTimeoutMs: number, isRead: (method: ClientMethod) => boolean): RpcChannel {
     const key = channelKey(url, headers, attemptTimeoutMs);
@@ -140,7 +141,6 @@ class ChannelRegistry {
       this.channels.set(key, entry);
     }
     entry.users += 1;
-    this.agentUsers += 1;
     return entry.channel;
   }
 
@@ -151,8 +151,7 @@ class ChannelRegistry {
       if (entry.users === 0) this.channels.delete(key);
       break;
     }
-    this.agentUsers -= 1;
-    if (this.agentUsers === 0 && this.agent) {
+    if (this.channels.size === 0 && this.agent) {
       const agent = this.agent;
       this.agent = undefined;
       await agent.close();

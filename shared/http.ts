@@ -117,9 +117,12 @@ export async function postJson<S extends z.ZodType>(
     throw new DfsError('Io', `Malformed JSON from ${url} (HTTP ${response.statusCode}): ${text.slice(0, 200)}`, { url });
   }
   if (response.statusCode >= 400) throw DfsError.fromRemoteException(json, response.statusCode);
-  const parsed = responseSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new DfsError('Io', `Unexpected answer from ${url}: ${describeZodError(parsed.error)}`, { url });
-  }
+  return parseAnswer(responseSchema, json, url);
+}
+
+/** A remote answer checked against its schema; an answer that does not fit is an Io error naming `url`. */
+export function parseAnswer<S extends z.ZodType>(schema: S, json: unknown, url: string): z.infer<S> {
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new DfsError('Io', `Unexpected answer from ${url}: ${describeZodError(parsed.error)}`, { url });
   return parsed.data;
 }

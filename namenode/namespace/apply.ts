@@ -219,7 +219,7 @@ export class NamespaceStateMachine {
 
   /**
    * Resolves the parent directory of `path`, creating missing ones when `createParent` is set.
-   * `walked` is the caller's walk of the same path when nothing changed the tree since.
+   * `inodes` is the caller's walk of the same path when nothing changed the tree since.
    */
   private parentDirectory(
     path: string,
@@ -227,9 +227,8 @@ export class NamespaceStateMachine {
     createParent: boolean,
     owner: { user: string; now: number },
     nextId: () => number,
-    walked: InodeRow[] = this.store.walk(path).inodes,
+    inodes: InodeRow[] = this.store.walk(path).inodes,
   ): InodeRow {
-    const inodes = walked;
     const depthFound = inodes.length - 1;
     const deepest = inodes[inodes.length - 1];
     const parentDepth = components.length - 1;
@@ -256,8 +255,7 @@ export class NamespaceStateMachine {
 
   private mkdirs(command: CommandOf<'mkdirs'>): { created: boolean } {
     const walked = this.store.walk(command.path);
-    const components = walked.components;
-    const existing = walked.inodes.length === components.length + 1 ? walked.inodes[walked.inodes.length - 1] : undefined;
+    const { components, target: existing } = walked;
     this.checkAccess(command.checkAs, command.path, existing ? {} : { ancestor: WRITE });
     if (existing) {
       if (existing.type === INODE_DIRECTORY) return { created: false };
@@ -274,9 +272,8 @@ export class NamespaceStateMachine {
 
   private create(command: CommandOf<'create'>): { status: unknown; removedBlocks: ExtendedBlock[]; block?: ExtendedBlock } {
     const walked = this.store.walk(command.path);
-    const components = walked.components;
+    const { components, target: existing } = walked;
     if (components.length === 0) throw new DfsError('FileAlreadyExists', '/ already exists as a directory', { path: '/' });
-    const existing = walked.inodes.length === components.length + 1 ? walked.inodes[walked.inodes.length - 1] : undefined;
     this.checkAccess(command.checkAs, command.path, existing && command.overwrite ? { ancestor: WRITE, self: WRITE } : { ancestor: WRITE });
     let removedBlocks: ExtendedBlock[] = [];
     if (existing) {

@@ -107,8 +107,8 @@ export class NamespaceStore {
     return this.statements.getChild.get(parent, name) as InodeRow | undefined;
   }
 
-  /** Walks a path from the root; returns the inodes along it (root first) until the first missing one. */
-  walk(path: string): { components: string[]; inodes: InodeRow[] } {
+  /** Walks a path from the root; returns the inodes along it (root first) until the first missing one, and the inode at the path if found. */
+  walk(path: string): { components: string[]; inodes: InodeRow[]; target: InodeRow | undefined } {
     const components = pathComponents(path);
     const root = this.statements.getInode.get(ROOT_INODE_ID) as InodeRow | undefined;
     if (!root) throw new DfsError('Unavailable', 'The namespace is not formatted yet');
@@ -121,13 +121,13 @@ export class NamespaceStore {
       inodes.push(next);
       current = next;
     }
-    return { components, inodes };
+    // The inode at `path` itself, when every component was found.
+    return { components, inodes, target: inodes.length === components.length + 1 ? current : undefined };
   }
 
   /** The inode at `path`, or undefined when any component is missing or a non-directory is crossed. */
   resolve(path: string): InodeRow | undefined {
-    const { components, inodes } = this.walk(path);
-    return inodes.length === components.length + 1 ? inodes[inodes.length - 1] : undefined;
+    return this.walk(path).target;
   }
 
   /** The absolute path of an inode, walking up its parents. */
