@@ -348,7 +348,7 @@ void t.test('snapshots: atomic install, streams, leftovers cleaned, older remove
   t.throws(() => SnapshotStore.open({ dir: path.join(dir, 'snap') }), { name: 'StorageCorruptionError', message: /snapshot data is 5 B, meta expects 12 B/ });
 });
 
-void t.test('receiving a snapshot in chunks resets a lagging log; an interrupted install is finished on open', async (t) => {
+void t.test('a received snapshot is durable on finish, replaces the log only once installed; an interrupted install is finished on open', async (t) => {
   const dir = freshDir();
   let s = await RaftStorage.open({ dir, segmentSizeBytesMax: 300 });
   await s.save({ entries: range(1, 12, 1), hardState: hs(1, 'nn1', 3) });
@@ -358,6 +358,12 @@ void t.test('receiving a snapshot in chunks resets a lagging log; an interrupted
   for (let off = 0; off < payload.length; off += 256) await incoming.write(payload.subarray(off, off + 256), off);
   await t.rejects(incoming.write(Buffer.from('y'), 5), /expected 1000/);
   await incoming.finish({ sizeBytes: 1000, crc32c: crc32c(payload) });
+  // The core may still decline it and read its log: finish() leaves the log alone.
+  t.same(s.latestSnapshot()?.meta, meta);
+  t.equal(s.firstIndex(), 1);
+  t.equal(s.lastIndex(), 12);
+  t.same(summary(allEntries(s)), summary(range(1, 12, 1)));
+  await s.installSnapshot(meta);
   t.equal(s.firstIndex(), 41);
   t.equal(s.lastIndex(), 40);
   t.equal(s.term(40), 4);
@@ -372,12 +378,24 @@ void t.test('receiving a snapshot in chunks resets a lagging log; an interrupted
   await aborted.write(Buffer.from('abc'), 0);
   aborted.abort();
   t.equal(fs.readdirSync(path.join(dir, 'snap')).length, 1);
-  // A received snapshot replaces the log even when the log already holds its last entry.
+  // A snapshot the log already holds the last entry of: declined by the core, the log stays whole
+  // (its entries are still served), also across a restart.
   await s.save({ entries: range(44, 10, 4) });
   const matching = await s.receiveSnapshot({ index: 50, term: 4, conf });
   await matching.finish();
+  t.equal(s.firstIndex(), 41);
+  t.equal(s.lastIndex(), 53);
+  t.same(summary(s.entries(45, 54, Number.MAX_SAFE_INTEGER)), summary(range(45, 9, 4)));
+  s.close();
+  s = await RaftStorage.open({ dir });
+  t.same(s.initialState().snapshot, { index: 50, term: 4, conf });
+  t.equal(s.lastIndex(), 53, 'a log that agrees with the snapshot is kept on open');
+  t.same(summary(s.entries(51, 54, Number.MAX_SAFE_INTEGER)), summary(range(51, 3, 4)));
+  // Installed (the core restored it): the log goes.
+  await s.installSnapshot({ index: 50, term: 4, conf });
   t.equal(s.firstIndex(), 51);
   t.equal(s.lastIndex(), 50);
+  await t.rejects(s.installSnapshot({ index: 70, term: 4, conf }), /latest durable one is 50/);
   s.close();
   // Crash between "snapshot durable" and "log reset": the snapshot is there, the log is old.
   const dir2 = freshDir();

@@ -431,10 +431,15 @@ export class RaftNamespaceLog implements NamespaceLog {
   private async handleReady(ready: Ready, readySeq: number): Promise<void> {
     this.sendOrHold(ready.messages, readySeq);
     if (ready.softState) this.onRoleChange(ready.softState.role);
-    if (ready.snapshot) this.installSnapshot(ready.snapshot);
+    if (ready.snapshot) {
+      const { metadata } = ready.snapshot;
+      // Only now, with the core committed to the snapshot, may its log go: until the core steps the
+      // snapshot message it may decline it and keep reading entries the snapshot covers.
+      await this.withStorage(() => this.storage.installSnapshot(metadata));
+      this.installSnapshot(ready.snapshot);
+    }
     if (ready.mustSync) {
-      // Group commit: every entry of this Ready and the hard state share one fsync. Entries a
-      // snapshot received meanwhile already covers are committed and stored in it: skip them.
+      // Group commit: every entry of this Ready and the hard state share one fsync.
       // The commit index is volatile state in Raft: only a new term or vote costs the hard-state
       // fsync, so a steady stream of commits pays one fsync per Ready, not two.
       const hardState = ready.hardState && (ready.hardState.term !== this.durableTermVote.term || ready.hardState.vote !== this.durableTermVote.vote) ? ready.hardState : undefined;
@@ -442,10 +447,8 @@ export class RaftNamespaceLog implements NamespaceLog {
       const logFsyncsBefore = this.storage.stats.fsyncs;
       let savedEntries = 0;
       await this.withStorage(() => {
-        const covered = this.storage.latestSnapshot()?.meta.index ?? 0;
-        const entries = ready.entries.filter((entry) => entry.index > covered);
-        savedEntries = entries.length;
-        return this.storage.save({ hardState, entries });
+        savedEntries = ready.entries.length;
+        return this.storage.save({ hardState, entries: ready.entries });
       });
       // The log counts its own fsyncs (data and directories); the hard state costs one when it changed.
       this.options.onSave?.(Number(process.hrtime.bigint() - startedNs) / 1e9, this.storage.stats.fsyncs - logFsyncsBefore + (hardState ? 1 : 0), savedEntries);

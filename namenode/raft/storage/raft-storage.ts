@@ -126,13 +126,25 @@ export class RaftStorage implements ReadonlyLogStorage {
   }
 
   /**
-   * Receives a leader's snapshot in chunks. finish() makes it durable, then discards every stored
-   * entry (the core's contract: an installed snapshot replaces the log). A crash in between is
-   * finished by open(), which keeps a log that already agrees with the snapshot at its index (a valid
-   * Raft state either way: entries after a matching (index, term) are resolved by the next append).
+   * Receives a leader's snapshot in chunks. finish() makes it durable and the latest, and leaves the
+   * log alone: the core may still decline the snapshot (it already committed that far, or holds its
+   * last entry) and go on reading its log. The log is discarded by installSnapshot(), once the core
+   * has restored the snapshot.
    */
   async receiveSnapshot(meta: SnapshotMetadata): Promise<IncomingSnapshot> {
-    return this.snapshots.beginIncoming(meta, () => this.log.reset({ index: meta.index, term: meta.term }));
+    return this.snapshots.beginIncoming(meta);
+  }
+
+  /**
+   * The core restored a received snapshot (a Ready carries it): discard every stored entry, as the
+   * core's contract says. A crash before this is finished by open(), which keeps a log that already
+   * agrees with the snapshot at its index and resets any other (a valid Raft state either way:
+   * entries after a matching (index, term) are resolved by the next append).
+   */
+  async installSnapshot(meta: SnapshotMetadata): Promise<void> {
+    const latest = this.snapshots.latest();
+    assert(latest !== null && latest.meta.index >= meta.index, `installing snapshot ${meta.index}, but the latest durable one is ${latest?.meta.index}`);
+    await this.log.reset({ index: meta.index, term: meta.term });
   }
 
   /** Deletes log segments wholly at or behind `index`, which the latest snapshot must cover. */

@@ -116,16 +116,11 @@ export class SnapshotStore {
   }
 
   /** A snapshot arriving from the leader in chunks; nothing is visible until finish() resolves. */
-  /** `afterInstall` runs once the snapshot is durable, before finish() resolves. */
-  async beginIncoming(meta: SnapshotMetadata, afterInstall?: (info: SnapshotInfo) => Promise<void>): Promise<IncomingSnapshot> {
+  async beginIncoming(meta: SnapshotMetadata): Promise<IncomingSnapshot> {
     this.checkNewer(meta);
     const tmp = this.makeTmpDir();
     const writer = await ChunkWriter.create(path.join(tmp, SNAPSHOT_DATA_FILE));
-    return new IncomingSnapshot(meta, tmp, writer, async (m, dir, size, crc) => {
-      const info = await this.install(dir, m, size, crc);
-      await afterInstall?.(info);
-      return info;
-    });
+    return new IncomingSnapshot(meta, tmp, writer, (m, dir, size, crc) => this.install(dir, m, size, crc));
   }
 
   /** Re-reads the latest snapshot's data and checks its size and CRC32C (the cost of one full read). */
