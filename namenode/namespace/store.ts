@@ -32,6 +32,9 @@ export interface BlockRow {
   gen_stamp: number;
 }
 
+/** Pages (4 KiB) the snapshot backup copies per event-loop turn: about a millisecond each. */
+const BACKUP_PAGES_PER_STEP = 256;
+
 export type StateKey = 'applied_index' | 'applied_term' | 'inode_id_high' | 'block_id_high' | 'gen_stamp_high' | 'cluster_id' | 'superuser' | 'supergroup' | 'snapshot_id_high';
 
 export class NamespaceStore {
@@ -54,6 +57,30 @@ export class NamespaceStore {
   copyTo(target: string): void {
     rmSync(target, { force: true });
     this.database.prepare('VACUUM INTO ?').run(target);
+  }
+
+  /**
+   * Copies the namespace to `target` without holding the event loop: SQLite's online backup, a
+   * bounded number of pages per turn, so Raft heartbeats and requests go on while a large namespace
+   * is copied (VACUUM INTO held it for seconds, long enough to lose the leadership). Changes applied
+   * meanwhile through this connection are carried into the copy, so the copy is the namespace as of
+   * the end of the backup: its log position is read from the copy's own state table.
+   */
+  async backupTo(target: string): Promise<{ index: number; term: number }> {
+    rmSync(target, { force: true });
+    await this.database.backup(target, { progress: () => BACKUP_PAGES_PER_STEP });
+    const copy = new Database(target);
+    try {
+      // A self-contained file (the source is in WAL mode), whatever opens it next.
+      copy.pragma('journal_mode = DELETE');
+      const read = (key: StateKey): number => {
+        const row = copy.prepare('SELECT value FROM state WHERE key = ?').get(key) as { value: unknown } | undefined;
+        return typeof row?.value === 'number' ? row.value : 0;
+      };
+      return { index: read('applied_index'), term: read('applied_term') };
+    } finally {
+      copy.close();
+    }
   }
 
   /**

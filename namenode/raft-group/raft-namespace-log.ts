@@ -105,6 +105,8 @@ export class RaftNamespaceLog implements NamespaceLog {
   private loopRequested = false;
   private storageChain: Promise<unknown> = Promise.resolve();
   private snapshotIndex = 0;
+  /** A local snapshot is being copied. */
+  private snapshotting = false;
   private durableTermVote: { term: number; vote: string | null } = { term: 0, vote: null };
   private closed = false;
   private fatalError: Error | null = null;
@@ -461,7 +463,7 @@ export class RaftNamespaceLog implements NamespaceLog {
     for (const readState of ready.readStates) this.readIndexConfirmed(readState.context, readState.index);
     this.node.advance();
     this.serveReadsUpTo(this.stateMachine.appliedIndex);
-    await this.maybeSnapshot();
+    this.maybeSnapshot();
   }
 
   private onRoleChange(role: string): void {
@@ -531,25 +533,48 @@ export class RaftNamespaceLog implements NamespaceLog {
     }
   }
 
-  /** Every `snapshotEveryEntries`, copies the namespace as a snapshot and compacts the log behind it. */
-  private async maybeSnapshot(): Promise<void> {
-    const applied = this.stateMachine.appliedIndex;
+  /**
+   * Every `snapshotEveryEntries`, copies the namespace as a snapshot and compacts the log behind it.
+   * The copy runs beside the Ready loop (one at a time): the loop keeps persisting, sending and
+   * applying meanwhile.
+   */
+  private maybeSnapshot(): void {
     const every = this.options.snapshotEveryEntries ?? SNAPSHOT_EVERY_ENTRIES_DEFAULT;
-    if (applied - this.snapshotIndex < every) return;
-    const staged = join(this.options.raftDir, `snapshot-${applied}.sqlite`);
-    this.stateMachine.store.copyTo(staged);
-    const meta = this.node.compact(applied, `${applied}`);
-    if (!meta) {
+    if (this.snapshotting || this.closed || this.stateMachine.appliedIndex - this.snapshotIndex < every) return;
+    this.snapshotting = true;
+    const database = this.stateMachine.store.db;
+    this.takeSnapshot()
+      .catch((error: unknown) => {
+        // A snapshot received meanwhile replaced the database under the copy: this one is moot.
+        if (this.stateMachine.store.db !== database || this.closed) {
+          this.options.logger.info({ err: error }, 'local snapshot abandoned: the namespace was replaced or closed meanwhile');
+          return;
+        }
+        this.fail(error as Error);
+      })
+      .finally(() => {
+        this.snapshotting = false;
+      });
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const staged = join(this.options.raftDir, 'snapshot-staged.sqlite');
+    const startedMs = Date.now();
+    try {
+      const copied = await this.stateMachine.store.backupTo(staged);
+      if (this.closed) return;
+      const meta = this.node.compact(copied.index, `${copied.index}`);
+      if (!meta) return;
+      assert(meta.term === copied.term, `snapshot copy at index ${copied.index} has term ${copied.term}, the log says ${meta.term}`);
+      this.snapshotIndex = meta.index;
+      await this.withStorage(async () => {
+        await this.storage.saveSnapshot(meta, (dataPath) => copyFile(staged, dataPath));
+        await this.storage.compact(Math.max(0, meta.index - LOG_ENTRIES_RETAINED_BEHIND_SNAPSHOT));
+      });
+      this.options.logger.info({ index: meta.index, term: meta.term, ms: Date.now() - startedMs, logStats: this.storage.stats }, 'snapshot taken, log compacted');
+    } finally {
       rmSync(staged, { force: true });
-      return;
     }
-    this.snapshotIndex = applied;
-    await this.withStorage(async () => {
-      await this.storage.saveSnapshot(meta, (dataPath) => copyFile(staged, dataPath));
-      await this.storage.compact(Math.max(0, applied - LOG_ENTRIES_RETAINED_BEHIND_SNAPSHOT));
-    });
-    rmSync(staged, { force: true });
-    this.options.logger.info({ index: applied, term: meta.term, logStats: this.storage.stats }, 'snapshot taken, log compacted');
   }
 
   private fail(error: Error): void {
