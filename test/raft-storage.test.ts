@@ -129,6 +129,33 @@ void t.test('segments roll at the size bound, truncateFrom across segments, rest
   s.close();
 });
 
+void t.test('a staged snapshot is invisible until installed at a position in the log; a discarded one leaves nothing', async (t) => {
+  const dir = freshDir();
+  let s = await RaftStorage.open({ dir });
+  await s.save({ entries: range(1, 20, 2) });
+  const staged = await s.stageSnapshot(async (p) => fs.writeFileSync(p, 'copy-at-12'));
+  t.equal(s.latestSnapshot(), null, 'nothing visible while staged');
+  await t.rejects(staged.install({ index: 12, term: 1, conf }), /not in the log/, 'a position the log does not hold is refused');
+  staged.discard();
+  const thrown = await s.stageSnapshot(async (p) => fs.writeFileSync(p, 'copy-at-12'));
+  const info = await thrown.install({ index: 12, term: 2, conf });
+  t.same(s.latestSnapshot()?.meta, { index: 12, term: 2, conf });
+  t.equal(fs.readFileSync(info.dataPath, 'utf8'), 'copy-at-12');
+  thrown.discard(); // after install: a no-op
+  t.ok(fs.existsSync(info.dataPath));
+  const dropped = await s.stageSnapshot(async (p) => fs.writeFileSync(p, 'copy-at-18'));
+  dropped.discard();
+  await t.rejects(s.stageSnapshot(async () => {
+    throw new Error('copy failed');
+  }), /copy failed/);
+  t.same(fs.readdirSync(path.join(dir, 'snap')), [path.basename(path.dirname(info.dataPath))], 'only the installed snapshot is left');
+  s.close();
+  s = await RaftStorage.open({ dir });
+  t.same(s.initialState().snapshot, { index: 12, term: 2, conf });
+  t.equal(s.lastIndex(), 20, 'the log is left alone');
+  s.close();
+});
+
 void t.test('snapshot then compaction deletes whole segments; restart keeps the compacted prefix', async (t) => {
   const dir = freshDir();
   const segmentSizeBytesMax = 300;

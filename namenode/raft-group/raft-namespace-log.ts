@@ -558,22 +558,26 @@ export class RaftNamespaceLog implements NamespaceLog {
   }
 
   private async takeSnapshot(): Promise<void> {
-    const staged = join(this.options.raftDir, 'snapshot-staged.sqlite');
     const startedMs = Date.now();
+    // The copy goes straight into the snapshot store's staging folder, outside the storage chain:
+    // log writes (and so acknowledgements and heartbeat answers) never wait for a large copy.
+    let copied = { index: 0, term: 0 };
+    const staged = await this.storage.stageSnapshot(async (dataPath) => {
+      copied = await this.stateMachine.store.backupTo(dataPath);
+    });
     try {
-      const copied = await this.stateMachine.store.backupTo(staged);
       if (this.closed) return;
       const meta = this.node.compact(copied.index, `${copied.index}`);
       if (!meta) return;
       assert(meta.term === copied.term, `snapshot copy at index ${copied.index} has term ${copied.term}, the log says ${meta.term}`);
       this.snapshotIndex = meta.index;
       await this.withStorage(async () => {
-        await this.storage.saveSnapshot(meta, (dataPath) => copyFile(staged, dataPath));
+        await staged.install(meta);
         await this.storage.compact(Math.max(0, meta.index - LOG_ENTRIES_RETAINED_BEHIND_SNAPSHOT));
       });
       this.options.logger.info({ index: meta.index, term: meta.term, ms: Date.now() - startedMs, logStats: this.storage.stats }, 'snapshot taken, log compacted');
     } finally {
-      rmSync(staged, { force: true });
+      staged.discard();
     }
   }
 

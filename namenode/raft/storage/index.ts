@@ -3,5 +3,5 @@
 export { RaftStorage, type RaftStorageOptions, type RaftInitialState, type StorageUpdate } from './raft-storage.js';
 export { SegmentedLog, type ReadonlyLogStorage, type SegmentedLogOptions, type LogStats, SEGMENT_SIZE_BYTES_MAX_DEFAULT, ENTRY_CACHE_BYTES_MAX_DEFAULT } from './log-store.js';
 export { HardStateFile } from './hard-state-file.js';
-export { SnapshotStore, IncomingSnapshot, type SnapshotInfo, type SnapshotSource } from './snapshot-store.js';
+export { SnapshotStore, IncomingSnapshot, type SnapshotInfo, type SnapshotSource, type StagedSnapshot } from './snapshot-store.js';
 export { StorageCorruptionError, LogCompactedError, LogUnavailableError } from './errors.js';

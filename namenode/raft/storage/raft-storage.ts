@@ -14,7 +14,7 @@ import { StorageCorruptionError } from './errors.js';
 import { fsyncDirSync } from './fs-io.js';
 import { HardStateFile } from './hard-state-file.js';
 import { SegmentedLog, type LogStats, type ReadonlyLogStorage } from './log-store.js';
-import { SnapshotStore, type IncomingSnapshot, type SnapshotInfo, type SnapshotSource } from './snapshot-store.js';
+import { SnapshotStore, type IncomingSnapshot, type SnapshotInfo, type SnapshotSource, type StagedSnapshot } from './snapshot-store.js';
 
 export interface RaftStorageOptions {
   dir: string;
@@ -123,6 +123,23 @@ export class RaftStorage implements ReadonlyLogStorage {
   async saveSnapshot(meta: SnapshotMetadata, source: SnapshotSource): Promise<SnapshotInfo> {
     assert(meta.index <= this.log.lastIndex() && this.log.term(meta.index) === meta.term, `local snapshot (index ${meta.index}, term ${meta.term}) is not in the log`);
     return this.snapshots.save(meta, source);
+  }
+
+  /**
+   * A snapshot of the applied state written before its position is known (see SnapshotStore.stage);
+   * installing it checks that the position is in the log. The log is unchanged: compact() behind it
+   * afterwards. Staging touches neither the log nor the latest snapshot, so it may run beside log
+   * writes; installing may not.
+   */
+  async stageSnapshot(write: (dataPath: string) => Promise<void>): Promise<StagedSnapshot> {
+    const staged = await this.snapshots.stage(write);
+    return {
+      install: async (meta) => {
+        assert(meta.index <= this.log.lastIndex() && this.log.term(meta.index) === meta.term, `local snapshot (index ${meta.index}, term ${meta.term}) is not in the log`);
+        return staged.install(meta);
+      },
+      discard: () => staged.discard(),
+    };
   }
 
   /**

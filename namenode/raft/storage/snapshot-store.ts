@@ -25,6 +25,14 @@ export const SNAPSHOT_IO_CHUNK_BYTES = 1 * MiB;
 const SNAPSHOT_NAME_PATTERN = /^(\d{20})-(\d{20})$/;
 const NAME_DIGITS = 20;
 
+/** Snapshot data written and durable, not yet the latest snapshot. */
+export interface StagedSnapshot {
+  /** Makes it the latest snapshot under `meta` (which must be newer than the latest). */
+  install(meta: SnapshotMetadata): Promise<SnapshotInfo>;
+  /** Removes it unless installed. */
+  discard(): void;
+}
+
 export interface SnapshotInfo {
   meta: SnapshotMetadata;
   /** Path of the snapshot's data file; valid until a newer snapshot replaces it. */
@@ -109,6 +117,41 @@ export class SnapshotStore {
         ({ sizeBytes, crc } = writer);
       }
       return await this.install(tmp, meta, sizeBytes, crc);
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Writes a snapshot's data before its metadata is known (a copy that records its own log
+   * position): `write` fills the data file, which is then fsynced and checksummed. Nothing is visible
+   * until the staged snapshot is installed; discard() removes it otherwise.
+   */
+  async stage(write: (dataPath: string) => Promise<void>): Promise<StagedSnapshot> {
+    const tmp = this.makeTmpDir();
+    try {
+      const dataPath = path.join(tmp, SNAPSHOT_DATA_FILE);
+      await write(dataPath);
+      const { sizeBytes, crc } = await syncAndChecksum(dataPath);
+      let settled = false;
+      return {
+        install: async (meta) => {
+          assert(!settled, 'staged snapshot already installed or discarded');
+          settled = true;
+          try {
+            return await this.install(tmp, meta, sizeBytes, crc);
+          } catch (err) {
+            fs.rmSync(tmp, { recursive: true, force: true });
+            throw err;
+          }
+        },
+        discard: () => {
+          if (settled) return;
+          settled = true;
+          fs.rmSync(tmp, { recursive: true, force: true });
+        },
+      };
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw err;
