@@ -73,6 +73,22 @@ t.test('a file created with its first block: one command, all or nothing', async
   t.equal(store.resolve('/d/closed-with-block'), undefined, 'nothing of the refused command remains');
 });
 
+t.test('a command that fails after reserving ids leaves the id high-water mark as the database has it', async (t) => {
+  const { store, a, errorKind } = formattedNamespace(t, 'ns-state-rollback');
+  const stored = (key: string) => (store.db.prepare('SELECT value FROM state WHERE key = ?').get(key) as { value: number }).value;
+  a.value({ op: 'create', now: 2, user: 'alice', path: '/f', clientName: 'w', overwrite: false, createParent: true, permission: 0o644, replication: 3, blockSize: BLOCK, closed: true, firstInodeId: a.ids() });
+  const before = store.getNumber('inode_id_high');
+  t.equal(before, stored('inode_id_high'));
+  // mkdirs reserves ids, then finds a file where a parent should be: its savepoint rolls back.
+  const failing = a.ids();
+  t.equal(errorKind(a.apply({ op: 'mkdirs', now: 3, user: 'alice', path: '/f/a/b', permission: 0o755, createParent: true, firstInodeId: failing })), 'ParentNotDirectory');
+  t.equal(stored('inode_id_high'), before, 'the rollback undid the reservation in the database');
+  t.equal(store.getNumber('inode_id_high'), before, 'and the store reads the same value');
+  // The same ids are free for the next command, as on every replica.
+  t.ok(a.apply({ op: 'mkdirs', now: 4, user: 'alice', path: '/g', permission: 0o755, createParent: true, firstInodeId: failing }).ok);
+  t.equal(store.getNumber('inode_id_high'), stored('inode_id_high'));
+});
+
 t.test('namespace commands follow HDFS semantics', async (t) => {
   const { store, a, errorKind } = formattedNamespace(t, 'ns');
   const mk = (path: string, createParent = true) =>

@@ -57,7 +57,12 @@ export class NamespaceStateMachine {
    * are skipped (a replay after restart); a gap is a bug and stops the node.
    */
   applyBatch(entries: CommittedCommand[]): ApplyOutcome[] {
-    return this.transactions().batch.immediate(entries);
+    try {
+      return this.transactions().batch.immediate(entries);
+    } catch (error) {
+      this.store.forgetCachedState(); // the transaction rolled back
+      throw error;
+    }
   }
 
   /**
@@ -111,6 +116,7 @@ export class NamespaceStateMachine {
       const value = this.transactions().savepoint(command);
       outcome = { ok: true, value: value ?? null };
     } catch (error) {
+      this.store.forgetCachedState(); // the savepoint rolled back
       if (!isDfsError(error)) throw error; // not a deterministic rejection: a bug; stop applying
       outcome = { ok: false, error: { kind: error.kind, message: error.message, details: error.details } };
     }

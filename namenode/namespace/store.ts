@@ -40,6 +40,11 @@ export type StateKey = 'applied_index' | 'applied_term' | 'inode_id_high' | 'blo
 export class NamespaceStore {
   private database: Db;
   private statements: SqlStatements;
+  /**
+   * The state rows as last read or written on this connection: the apply function reads the id
+   * high-water marks and the applied index for every command. Dropped when a transaction rolls back.
+   */
+  private readonly stateCache = new Map<StateKey, number | string | undefined>();
 
   constructor(readonly file: string) {
     this.database = openDatabase(file);
@@ -100,6 +105,7 @@ export class NamespaceStore {
     renameSync(staged, this.file);
     this.database = openDatabase(this.file);
     this.statements = prepareStatements(this.database);
+    this.stateCache.clear();
     this.setState('applied_index', position.index);
     this.setState('applied_term', position.term);
   }
@@ -113,7 +119,9 @@ export class NamespaceStore {
   }
 
   getState(key: StateKey): number | string | undefined {
+    if (this.stateCache.has(key)) return this.stateCache.get(key);
     const row = this.statements.getState.get(key) as { value: number | string } | undefined;
+    this.stateCache.set(key, row?.value);
     return row?.value;
   }
 
@@ -124,6 +132,12 @@ export class NamespaceStore {
 
   setState(key: StateKey, value: number | string): void {
     this.statements.setState.run(key, value);
+    this.stateCache.set(key, value);
+  }
+
+  /** After a rollback: the cache may hold values the database no longer has. */
+  forgetCachedState(): void {
+    this.stateCache.clear();
   }
 
   get isFormatted(): boolean {
