@@ -49,6 +49,7 @@ const STANDARD: Sizes = {
   rssFiles: 0,
   rssCheckpointEvery: 100_000,
   rssDeadlineMs: 0,
+  rssClients: 64,
 };
 const QUICK: Sizes = {
   ...STANDARD,
@@ -64,7 +65,7 @@ const QUICK: Sizes = {
   raftCoreEntries: 100_000,
   fsyncProbeMs: 1_000,
 };
-const FULL: Sizes = { ...STANDARD, name: 'full', rssFiles: 1_000_000, rssCheckpointEvery: 50_000, rssDeadlineMs: 8 * 60_000 };
+const FULL: Sizes = { ...STANDARD, name: 'full', rssFiles: 1_000_000, rssCheckpointEvery: 50_000, rssDeadlineMs: 10 * 60_000 };
 
 interface BenchCase {
   name: string;

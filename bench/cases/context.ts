@@ -32,6 +32,8 @@ export interface Sizes {
   rssFiles: number;
   rssCheckpointEvery: number;
   rssDeadlineMs: number;
+  /** Concurrent clients of the memory case: it measures memory, so it creates as fast as the group allows. */
+  rssClients: number;
 }
 
 export interface CaseContext {
