@@ -571,11 +571,16 @@ export class RaftNamespaceLog implements NamespaceLog {
       if (!meta) return;
       assert(meta.term === copied.term, `snapshot copy at index ${copied.index} has term ${copied.term}, the log says ${meta.term}`);
       this.snapshotIndex = meta.index;
-      await this.withStorage(async () => {
+      const installed = await this.withStorage(async () => {
+        // A leader's snapshot received during the copy may already be newer: keep that one.
+        const latest = this.storage.latestSnapshot()?.meta.index ?? 0;
+        if (latest >= meta.index) return false;
         await staged.install(meta);
         await this.storage.compact(Math.max(0, meta.index - LOG_ENTRIES_RETAINED_BEHIND_SNAPSHOT));
+        return true;
       });
-      this.options.logger.info({ index: meta.index, term: meta.term, ms: Date.now() - startedMs, logStats: this.storage.stats }, 'snapshot taken, log compacted');
+      if (installed) this.options.logger.info({ index: meta.index, term: meta.term, ms: Date.now() - startedMs, logStats: this.storage.stats }, 'snapshot taken, log compacted');
+      else this.options.logger.info({ index: meta.index }, 'local snapshot dropped: a received snapshot is as new');
     } finally {
       staged.discard();
     }
