@@ -447,13 +447,9 @@ export class RaftNamespaceLog implements NamespaceLog {
       const hardState = ready.hardState && (ready.hardState.term !== this.durableTermVote.term || ready.hardState.vote !== this.durableTermVote.vote) ? ready.hardState : undefined;
       const startedNs = process.hrtime.bigint();
       const logFsyncsBefore = this.storage.stats.fsyncs;
-      let savedEntries = 0;
-      await this.withStorage(() => {
-        savedEntries = ready.entries.length;
-        return this.storage.save({ hardState, entries: ready.entries });
-      });
+      await this.withStorage(() => this.storage.save({ hardState, entries: ready.entries }));
       // The log counts its own fsyncs (data and directories); the hard state costs one when it changed.
-      this.options.onSave?.(Number(process.hrtime.bigint() - startedNs) / 1e9, this.storage.stats.fsyncs - logFsyncsBefore + (hardState ? 1 : 0), savedEntries);
+      this.options.onSave?.(Number(process.hrtime.bigint() - startedNs) / 1e9, this.storage.stats.fsyncs - logFsyncsBefore + (hardState ? 1 : 0), ready.entries.length);
       if (hardState) this.durableTermVote = { term: hardState.term, vote: hardState.vote };
     }
     this.sendOrHold(ready.messagesAfterPersist, readySeq);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { DfsClient } from '../../client/dfs-client.js';
 import { peerHeaders } from '../../shared/peer-auth.js';
-import { NodeProcess, runCli, temporaryDirectory, waitFor, type CliRun } from './processes.js';
+import { NodeProcess, replicaIds, runCli, temporaryDirectory, waitFor, type CliRun } from './processes.js';
 
 export interface RaftStatusView {
   id: string;
@@ -139,10 +139,18 @@ export class RaftTestCluster {
     const client = new DfsClient({ namenodes: this.urls, user, headers: peerHeaders(this.secret, user) });
     try {
       await waitFor('the namespace to answer', () => client.exists('/').then(() => true), 30_000);
-      await waitFor('datanodes to register', async () => {
-        const leader = await this.leader();
-        const report = (await (await fetch(`${leader.url}/rpc/v1/admin/report`)).json()) as { totals: { live: number } };
-        return report.totals.live >= this.datanodes.filter((d) => d.running).length;
+      // Block locations are soft state: every namenode (a read may go to any) must have every
+      // running datanode live and its full block report in, not only its registration.
+      const running = this.datanodes.filter((d) => d.running);
+      await waitFor('datanodes to register and report their blocks to every namenode', async () => {
+        for (const namenode of this.namenodes.filter((n) => n.running)) {
+          const report = (await (await fetch(`${namenode.url}/rpc/v1/admin/report`)).json()) as { datanodes: Array<{ url: string; state: string; blocks: number }> };
+          for (const datanode of running) {
+            const seen = report.datanodes.find((d) => d.url === datanode.url);
+            if (!seen || seen.state !== 'live' || (seen.blocks === 0 && replicaIds(datanode.dataDir).size > 0)) return false;
+          }
+        }
+        return true;
       });
     } finally {
       await client.close();

@@ -121,8 +121,13 @@ export class RaftStorage implements ReadonlyLogStorage {
 
   /** Saves a snapshot of the applied state (the log is unchanged; compact() behind it afterwards). */
   async saveSnapshot(meta: SnapshotMetadata, source: SnapshotSource): Promise<SnapshotInfo> {
-    assert(meta.index <= this.log.lastIndex() && this.log.term(meta.index) === meta.term, `local snapshot (index ${meta.index}, term ${meta.term}) is not in the log`);
+    this.assertInLog(meta);
     return this.snapshots.save(meta, source);
+  }
+
+  /** A local snapshot must name an entry this log holds (index and term). */
+  private assertInLog(meta: SnapshotMetadata): void {
+    assert(meta.index <= this.log.lastIndex() && this.log.term(meta.index) === meta.term, `local snapshot (index ${meta.index}, term ${meta.term}) is not in the log`);
   }
 
   /**
@@ -135,7 +140,7 @@ export class RaftStorage implements ReadonlyLogStorage {
     const staged = await this.snapshots.stage(write);
     return {
       install: async (meta) => {
-        assert(meta.index <= this.log.lastIndex() && this.log.term(meta.index) === meta.term, `local snapshot (index ${meta.index}, term ${meta.term}) is not in the log`);
+        this.assertInLog(meta);
         return staged.install(meta);
       },
       discard: () => staged.discard(),

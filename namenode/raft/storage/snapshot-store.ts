@@ -98,25 +98,17 @@ export class SnapshotStore {
   /** Writes a snapshot and resolves once it is durable and older snapshots are gone. */
   async save(meta: SnapshotMetadata, source: SnapshotSource): Promise<SnapshotInfo> {
     this.checkNewer(meta);
+    if (typeof source === 'function') return (await this.stage(source)).install(meta);
     const tmp = this.makeTmpDir();
     try {
-      const dataPath = path.join(tmp, SNAPSHOT_DATA_FILE);
-      let sizeBytes: number;
-      let crc: number;
-      if (typeof source === 'function') {
-        await source(dataPath);
-        ({ sizeBytes, crc } = await syncAndChecksum(dataPath));
-      } else {
-        const writer = await ChunkWriter.create(dataPath);
-        try {
-          for await (const chunk of source) await writer.write(chunk);
-          await writer.sync();
-        } finally {
-          writer.close();
-        }
-        ({ sizeBytes, crc } = writer);
+      const writer = await ChunkWriter.create(path.join(tmp, SNAPSHOT_DATA_FILE));
+      try {
+        for await (const chunk of source) await writer.write(chunk);
+        await writer.sync();
+      } finally {
+        writer.close();
       }
-      return await this.install(tmp, meta, sizeBytes, crc);
+      return await this.install(tmp, meta, writer.sizeBytes, writer.crc);
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw err;
