@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { request } from 'undici';
@@ -23,6 +24,15 @@ import { schemeOf, tlsFilesFrom, trustCa, type TlsFiles } from '../../shared/tls
 
 const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
+/**
+ * A datanode moves its blocks through short-lived off-heap buffers (a new one per socket read),
+ * and those still queued when a scavenge runs are promoted. With V8's default heap growth the old
+ * generation's limit then sits about one new-space capacity above the live heap, so V8 marks the
+ * whole heap every few hundred milliseconds under load: 12 to 65 full collections per GiB written
+ * through a pipeline, against 2 with the limit at 4 times the live heap (a datanode's live heap is
+ * about 20 MB). V8 reads the factor whenever it sets the limit, so setting it at start-up works.
+ */
+const DATANODE_V8_FLAGS = '--heap-growing-percent=300';
 
 const int = (value: string): number => {
   const n = Number(value);
@@ -151,6 +161,8 @@ export function registerServerCommands(program: Command): void {
     .option('--tls-ca <file>', 'PEM CA certificate to trust when calling other nodes, e.g. a private CA or a self-signed certificate (or set DFS_TLS_CA)')
     .action(async (opts) => {
       const tls = serverTls(opts);
+      // This process is the datanode's own (the library's startDatanode leaves its host's heap alone).
+      setFlagsFromString(DATANODE_V8_FLAGS);
       const datanode = await startDatanode({
         host: opts.host,
         port: opts.port,
