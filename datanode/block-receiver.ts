@@ -1,15 +1,21 @@
-// Receives one block of a write pipeline: verifies each frame, writes it to a temporary replica
-// and forwards it to the next hop at the same time (the slower of disk and network sets the pace;
-// nothing is buffered beyond a few frames). Finalizes only when the block is durable here and the
-// rest of the pipeline acknowledged it; on any failure the temporary replica is removed.
+// Receives one block of a write pipeline: forwards the bytes to the next hop as they arrive,
+// unchanged, while it verifies each frame and writes it to a temporary replica (the slower of disk
+// and network sets the pace; nothing is buffered beyond a few frames). Each received chunk is
+// handled as it is, without copying: frames are slices of it, so a 64 KiB read costs one pass of
+// the loop rather than one per frame. The next hop verifies for itself, and a frame that fails
+// here aborts its upload before the end frame. Finalizes only when the block is durable here and
+// the rest of the pipeline acknowledged it; on any failure the temporary replica is removed.
 
-import { BlockUpload, decodeFrames, END_FRAME, FrameError, toPipelineError, type PipelineAck } from '../shared/block-transfer.js';
+import { BlockUpload, FrameError, FrameParser, asBuffer, toPipelineError, type PipelineAck } from '../shared/block-transfer.js';
 import { DfsError } from '../shared/errors.js';
 import { assert } from '../shared/assert.js';
 import type { DatanodeContext } from './context.js';
 import { storageError } from './storage/replica-writer.js';
 import { metricsOf } from './metrics.js';
 import { peerHeaders } from '../shared/peer-auth.js';
+
+/** Bytes gathered before they are forwarded to the next hop in one piece. */
+const FORWARD_BATCH_BYTES = 64 * 1024;
 
 export interface ReceiveRequest {
   blockId: number;
@@ -30,12 +36,44 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
   const downstream = next === undefined ? undefined : BlockUpload.open(next, block, rest, { dispatcher: ctx.dispatcher, blockToken: req.blockToken, headers: peerHeaders(ctx.secret) });
   const ended = ctx.transfers.begin('write', { ...block, targets: req.targets });
   try {
-    for await (const frame of decodeFrames(source, block)) {
+    const parser = new FrameParser(block);
+    // Received bytes go on to the next hop in batches of at least 64 KiB: socket reads averaged 23
+    // to 45 KiB in a 1 GiB put, and each forwarded piece costs a body write, an HTTP chunk and a
+    // socket write, more than the copy that joins small ones. The last batch goes once the upload
+    // is complete.
+    let forward: Buffer[] = [];
+    let forwardBytes = 0;
+    const sendForward = (): Promise<void> | undefined => {
+      if (!downstream || forwardBytes === 0) return undefined;
+      const batch = forward.length === 1 ? forward[0] : Buffer.concat(forward, forwardBytes);
+      forward = [];
+      forwardBytes = 0;
+      return downstream.send(batch);
+    };
+    for await (const received of truncatedAs(source, block)) {
+      const chunk = asBuffer(received);
+      let remote: Promise<void> | undefined;
+      if (downstream) {
+        forward.push(chunk);
+        forwardBytes += chunk.length;
+        if (forwardBytes >= FORWARD_BATCH_BYTES) remote = sendForward();
+      }
+      let local: Promise<void> | undefined;
+      try {
+        for (const frame of parser.push(chunk)) writer.appendChunk(frame.parts, frame.length, frame.crc);
+        if (writer.flushDue) local = writer.flush();
+      } catch (error) {
+        local = Promise.reject(error);
+      }
       // Disk and network in parallel; wait for both so a failure never leaves a write in flight.
-      const [local, remote] = await Promise.allSettled([writer.append(frame.data, frame.crc), downstream?.send(frame.raw)]);
-      if (local.status === 'rejected') throw ownFailure(ctx, local.reason, 'Cannot write replica');
-      if (remote.status === 'rejected') throw remote.reason;
+      if (local || remote) {
+        const [wrote, sent] = await Promise.allSettled([local, remote]);
+        if (wrote.status === 'rejected') throw wrote.reason instanceof FrameError ? wrote.reason : ownFailure(ctx, wrote.reason, 'Cannot write replica');
+        if (sent.status === 'rejected') throw sent.reason;
+      }
     }
+    parser.end();
+    await sendForward();
     // This node syncs and finalizes its replica while the rest of the pipeline does the same, so a
     // block costs one node's fsyncs in latency, not one per hop. The client is acknowledged, and
     // the namenodes told, only when every node has; if the downstream failed, the replica
@@ -45,7 +83,7 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
         () => ctx.store.commit(writer).catch((error: unknown) => Promise.reject(ownFailure(ctx, error, 'Cannot finalize replica'))),
         (error: unknown) => Promise.reject(ownFailure(ctx, error, 'Cannot sync replica')),
       ),
-      downstream ? downstream.send(END_FRAME).then(() => downstream.finish()) : Promise.resolve(undefined),
+      downstream ? downstream.finish() : Promise.resolve(undefined),
     ]);
     if (finalizedHere.status === 'rejected') throw finalizedHere.reason;
     const replica = finalizedHere.value;
@@ -74,6 +112,15 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
     throw failure;
   } finally {
     ended();
+  }
+}
+
+/** The upload's body failing (the sender went away mid-block) is a truncated upload. */
+async function* truncatedAs(source: AsyncIterable<Uint8Array>, block: { blockId: number; genStamp: number }): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw new FrameError('IllegalArgument', `Block upload truncated: ${(error as Error).message}`, { ...block, reason: 'truncated' });
   }
 }
 

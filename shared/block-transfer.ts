@@ -48,159 +48,189 @@ export function encodeFrameHeader(dataLength: number, crc: number): Buffer {
   return header;
 }
 
-export interface Frame {
-  data: Buffer;
+/** One verified data frame: its bytes as slices of the received chunks (a frame that straddles two chunks is two slices, never a copy). */
+export interface ParsedFrame {
+  parts: Buffer[];
+  length: number;
   crc: number;
-  /** Header and data as one buffer, forwarded unchanged to the next hop (one HTTP chunk, one write). */
-  raw: Buffer;
 }
 
 /**
- * Parses frames from a byte stream, verifying each CRC. Yields data frames; returns after the end
- * frame. Throws FrameError on a bad CRC, a malformed frame, bytes after the end frame, or a stream
- * that ends (or fails) before the end frame. Holds at most one frame plus one incoming chunk.
+ * Parses the frame stream of an upload as its chunks arrive, verifying each frame's CRC without
+ * copying its data (the CRC continues across the chunks a frame spans). `push` returns the frames
+ * completed by a chunk; `end` checks the stream ended right after its end frame. Throws FrameError
+ * on a bad CRC, a malformed frame, bytes after the end frame, or a stream without its end frame.
+ * Holds at most one partial frame.
  */
-export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: Record<string, unknown> = {}): AsyncGenerator<Frame> {
-  const pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let frameIndex = 0;
-  let sawShortFrame = false;
-  let ended = false;
-  const iterator = source[Symbol.asyncIterator]();
+export class FrameParser {
+  private readonly header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  private headerBytes = 0;
+  /** The frame being received: its length and CRC from its header, and its data so far. */
+  private frameLength = -1;
+  private frameCrc = 0;
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  private runningCrc = 0;
+  private frameIndex = 0;
+  private sawShortFrame = false;
+  private ended = false;
 
-  /** The next `count` buffered bytes without consuming them (copied only when they straddle chunks). */
-  const peek = (count: number): Buffer => {
-    assert(count <= pendingBytes, 'peek past buffered bytes');
-    const first = pending[0];
-    if (first.length >= count) return first.subarray(0, count);
-    const out = Buffer.allocUnsafe(count);
-    let filled = 0;
-    for (const piece of pending) {
-      const n = Math.min(piece.length, count - filled);
-      piece.copy(out, filled, 0, n);
-      filled += n;
-      if (filled === count) break;
-    }
-    return out;
-  };
+  constructor(private readonly context: Record<string, unknown> = {}) {}
 
-  /** The next `count` buffered bytes, consumed. */
-  const take = (count: number): Buffer => {
-    const out = peek(count);
-    let dropped = 0;
-    while (dropped < count) {
-      const head = pending[0];
-      const n = Math.min(head.length, count - dropped);
-      if (n === head.length) pending.shift();
-      else pending[0] = head.subarray(n);
-      dropped += n;
-    }
-    pendingBytes -= count;
-    return out;
-  };
+  /** True once the end frame was seen. */
+  get complete(): boolean {
+    return this.ended;
+  }
 
-  /** Reads until `count` bytes are buffered; false when the source ended first. */
-  const fill = async (count: number): Promise<boolean> => {
-    while (pendingBytes < count) {
-      let next: IteratorResult<Uint8Array>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        throw new FrameError('IllegalArgument', `Block upload truncated: ${(error as Error).message}`, { ...context, reason: 'truncated', frameIndex });
+  push(chunk: Buffer): ParsedFrame[] {
+    const frames: ParsedFrame[] = [];
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.ended) throw new FrameError('IllegalArgument', 'Bytes after the end frame', { ...this.context, reason: 'trailing-bytes' });
+      if (this.frameLength < 0) {
+        const n = Math.min(FRAME_HEADER_BYTES - this.headerBytes, chunk.length - offset);
+        chunk.copy(this.header, this.headerBytes, offset, offset + n);
+        this.headerBytes += n;
+        offset += n;
+        if (this.headerBytes === FRAME_HEADER_BYTES) this.startFrame();
+        continue;
       }
-      if (next.done) return false;
-      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-      if (chunk.length === 0) continue;
-      if (ended) throw new FrameError('IllegalArgument', 'Bytes after the end frame', { ...context, reason: 'trailing-bytes' });
-      pending.push(chunk);
-      pendingBytes += chunk.length;
+      const n = Math.min(this.frameLength - this.partsBytes, chunk.length - offset);
+      const part = chunk.subarray(offset, offset + n);
+      this.parts.push(part);
+      this.partsBytes += n;
+      this.runningCrc = crc32cOf(part, this.runningCrc);
+      offset += n;
+      if (this.partsBytes === this.frameLength) frames.push(this.finishFrame());
     }
-    return true;
-  };
+    return frames;
+  }
 
-  const truncated = (): FrameError =>
-    new FrameError('IllegalArgument', `Block upload truncated after ${frameIndex} frames (no end frame)`, { ...context, reason: 'truncated', frameIndex });
+  /** The stream ended: it must have ended with the end frame. */
+  end(): void {
+    if (!this.ended) {
+      throw new FrameError('IllegalArgument', `Block upload truncated after ${this.frameIndex} frames (no end frame)`, { ...this.context, reason: 'truncated', frameIndex: this.frameIndex });
+    }
+  }
 
-  while (true) {
-    if (!(await fill(FRAME_HEADER_BYTES))) throw truncated();
-    const peeked = peek(FRAME_HEADER_BYTES);
-    const length = peeked.readUInt32BE(0);
-    const crc = peeked.readUInt32BE(4);
+  private startFrame(): void {
+    const length = this.header.readUInt32BE(0);
+    const crc = this.header.readUInt32BE(4);
+    this.headerBytes = 0;
+    const frameIndex = this.frameIndex;
     if (length === 0) {
-      take(FRAME_HEADER_BYTES);
-      if (crc !== 0) throw new FrameError('IllegalArgument', 'End frame with a non-zero CRC', { ...context, reason: 'malformed', frameIndex });
-      ended = true;
-      if (pendingBytes > 0 || (await fill(1))) {
-        throw new FrameError('IllegalArgument', 'Bytes after the end frame', { ...context, reason: 'trailing-bytes' });
-      }
+      if (crc !== 0) throw new FrameError('IllegalArgument', 'End frame with a non-zero CRC', { ...this.context, reason: 'malformed', frameIndex });
+      this.ended = true;
       return;
     }
     if (length > CHECKSUM_CHUNK_BYTES) {
-      throw new FrameError('IllegalArgument', `Frame of ${length} bytes exceeds the chunk size ${CHECKSUM_CHUNK_BYTES}`, { ...context, reason: 'malformed', frameIndex });
+      throw new FrameError('IllegalArgument', `Frame of ${length} bytes exceeds the chunk size ${CHECKSUM_CHUNK_BYTES}`, { ...this.context, reason: 'malformed', frameIndex });
     }
-    if (sawShortFrame) {
-      throw new FrameError('IllegalArgument', 'Data frame after a short frame: only the last frame may be shorter than a chunk', { ...context, reason: 'malformed', frameIndex });
+    if (this.sawShortFrame) {
+      throw new FrameError('IllegalArgument', 'Data frame after a short frame: only the last frame may be shorter than a chunk', { ...this.context, reason: 'malformed', frameIndex });
     }
-    // Header and data come out as one buffer: a subarray of the received chunk when the frame lies
-    // inside it, else one copy (never two), and the next hop gets it as a single write.
-    if (!(await fill(FRAME_HEADER_BYTES + length))) throw truncated();
-    const raw = take(FRAME_HEADER_BYTES + length);
-    const data = raw.subarray(FRAME_HEADER_BYTES);
-    const actual = crc32cOf(data);
-    if (actual !== crc) {
-      throw new FrameError('Checksum', `Checksum error in frame ${frameIndex}: expected ${hex(crc)}, computed ${hex(actual)}`, { ...context, frameIndex });
+    this.frameLength = length;
+    this.frameCrc = crc;
+    this.runningCrc = 0;
+  }
+
+  private finishFrame(): ParsedFrame {
+    if (this.runningCrc !== this.frameCrc) {
+      throw new FrameError('Checksum', `Checksum error in frame ${this.frameIndex}: expected ${hex(this.frameCrc)}, computed ${hex(this.runningCrc)}`, { ...this.context, frameIndex: this.frameIndex });
     }
-    if (length < CHECKSUM_CHUNK_BYTES) sawShortFrame = true;
-    frameIndex++;
-    yield { data, crc, raw };
+    const frame = { parts: this.parts, length: this.frameLength, crc: this.frameCrc };
+    if (this.frameLength < CHECKSUM_CHUNK_BYTES) this.sawShortFrame = true;
+    this.frameIndex++;
+    this.frameLength = -1;
+    this.parts = [];
+    this.partsBytes = 0;
+    return frame;
   }
 }
+
+export interface Frame {
+  data: Buffer;
+  crc: number;
+}
+
+/**
+ * The frames of a byte stream, verified, each as one buffer (copied only when it spans chunks).
+ * Returns after the end frame once the stream ended; throws as FrameParser does, and FrameError
+ * ('truncated') when the stream fails.
+ */
+export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: Record<string, unknown> = {}): AsyncGenerator<Frame> {
+  const parser = new FrameParser(context);
+  try {
+    for await (const chunk of source) {
+      for (const frame of parser.push(asBuffer(chunk))) {
+        yield { data: frame.parts.length === 1 ? frame.parts[0] : Buffer.concat(frame.parts, frame.length), crc: frame.crc };
+      }
+    }
+  } catch (error) {
+    if (error instanceof FrameError) throw error;
+    throw new FrameError('IllegalArgument', `Block upload truncated: ${(error as Error).message}`, { ...context, reason: 'truncated' });
+  }
+  parser.end();
+}
+
+export const asBuffer = (chunk: Uint8Array): Buffer => (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
 
 const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
 /**
- * Cuts arbitrary writes into frames. Copies the caller's bytes (the caller may reuse its buffer as
- * soon as a write resolves). `push` returns the buffers to send, `finish` the last frame and the end frame.
+ * Cuts arbitrary writes into frames. Copies the caller's bytes once (the caller may reuse its
+ * buffer as soon as a write resolves): the frames a write completes come out back to back in one
+ * buffer, so a 1 MiB write is one HTTP chunk and one socket write, not sixteen.
+ * `push` returns the buffers to send, `finish` the last frame and the end frame.
  */
 export class FrameEncoder {
-  /** The frame being filled: its header's 8 bytes, then its data. */
-  private partial = Buffer.allocUnsafe(FRAME_HEADER_BYTES + CHECKSUM_CHUNK_BYTES);
+  /** Data of the frame being filled (not yet a whole chunk). */
+  private partial = Buffer.allocUnsafe(CHECKSUM_CHUNK_BYTES);
   private partialBytes = 0;
   private finished = false;
   bytesEncoded = 0;
 
   push(data: Uint8Array): Buffer[] {
     assert(!this.finished, 'push after finish');
-    const out: Buffer[] = [];
-    let offset = 0;
-    while (offset < data.length) {
-      const n = Math.min(CHECKSUM_CHUNK_BYTES - this.partialBytes, data.length - offset);
-      this.partial.set(data.subarray(offset, offset + n), FRAME_HEADER_BYTES + this.partialBytes);
-      this.partialBytes += n;
-      offset += n;
-      if (this.partialBytes === CHECKSUM_CHUNK_BYTES) out.push(...this.flushPartial());
-    }
     this.bytesEncoded += data.length;
-    return out;
+    const frames = Math.floor((this.partialBytes + data.length) / CHECKSUM_CHUNK_BYTES);
+    if (frames === 0) {
+      this.partial.set(data, this.partialBytes);
+      this.partialBytes += data.length;
+      return [];
+    }
+    const out = Buffer.allocUnsafe(frames * (FRAME_HEADER_BYTES + CHECKSUM_CHUNK_BYTES));
+    let offset = 0;
+    for (let frame = 0; frame < frames; frame++) {
+      const start = frame * (FRAME_HEADER_BYTES + CHECKSUM_CHUNK_BYTES);
+      const dataStart = start + FRAME_HEADER_BYTES;
+      let filled = 0;
+      if (frame === 0 && this.partialBytes > 0) {
+        this.partial.copy(out, dataStart, 0, this.partialBytes);
+        filled = this.partialBytes;
+        this.partialBytes = 0;
+      }
+      const n = CHECKSUM_CHUNK_BYTES - filled;
+      out.set(data.subarray(offset, offset + n), dataStart + filled);
+      offset += n;
+      out.writeUInt32BE(CHECKSUM_CHUNK_BYTES, start);
+      out.writeUInt32BE(crc32cOf(out.subarray(dataStart, dataStart + CHECKSUM_CHUNK_BYTES)) >>> 0, start + 4);
+    }
+    this.partial.set(data.subarray(offset), 0);
+    this.partialBytes = data.length - offset;
+    return [out];
   }
 
   finish(): Buffer[] {
     assert(!this.finished, 'finish twice');
     this.finished = true;
-    const out = this.partialBytes > 0 ? this.flushPartial() : [];
+    const out: Buffer[] = [];
+    if (this.partialBytes > 0) {
+      const data = this.partial.subarray(0, this.partialBytes);
+      out.push(encodeFrameHeader(data.length, crc32cOf(data)), data);
+    }
     out.push(END_FRAME);
     return out;
-  }
-
-  /** The filled frame as one buffer (header written in front of its data): one HTTP chunk. */
-  private flushPartial(): Buffer[] {
-    const frame = this.partial.subarray(0, FRAME_HEADER_BYTES + this.partialBytes);
-    const data = frame.subarray(FRAME_HEADER_BYTES);
-    frame.writeUInt32BE(data.length, 0);
-    frame.writeUInt32BE(crc32cOf(data) >>> 0, 4);
-    this.partial = Buffer.allocUnsafe(FRAME_HEADER_BYTES + CHECKSUM_CHUNK_BYTES);
-    this.partialBytes = 0;
-    return [frame];
   }
 }
 

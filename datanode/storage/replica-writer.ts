@@ -104,20 +104,45 @@ export class ReplicaWriter {
    * The writer keeps `data` (no copy) until it is written: the caller must not reuse the buffer.
    */
   async append(data: Buffer, crc: number): Promise<void> {
+    this.appendChunk([data], data.length, crc);
+    await this.flush();
+  }
+
+  /**
+   * Takes one verified chunk given as slices (a chunk received across two socket reads) without
+   * writing anything; `flush` writes what was taken once a batch is full. The slices are held
+   * by reference until written.
+   */
+  appendChunk(parts: Buffer[], length: number, crc: number): void {
     assert(this.state === 'writing', `append to a ${this.state} replica`);
-    assert(data.length > 0 && data.length <= CHECKSUM_CHUNK_BYTES, 'chunk length out of range');
+    assert(length > 0 && length <= CHECKSUM_CHUNK_BYTES, 'chunk length out of range');
     assert(!this.sawShortChunk, 'chunk after a short chunk');
-    if (data.length < CHECKSUM_CHUNK_BYTES) this.sawShortChunk = true;
-    this.volume.claim(data.length + CHECKSUM_BYTES, this.context);
-    this.claimedBytes += data.length + CHECKSUM_BYTES;
-    this.dataBatch.push(data);
-    this.dataBatchBytes += data.length;
+    if (length < CHECKSUM_CHUNK_BYTES) this.sawShortChunk = true;
+    this.volume.claim(length + CHECKSUM_BYTES, this.context);
+    this.claimedBytes += length + CHECKSUM_BYTES;
+    for (const part of parts) this.dataBatch.push(part);
+    this.dataBatchBytes += length;
+    if ((this.crcBatchCount + 1) * CHECKSUM_BYTES > this.crcBatch.length) {
+      // More chunks taken than one meta write holds: keep them all until the next flush.
+      const grown = Buffer.allocUnsafe(this.crcBatch.length * 2);
+      this.crcBatch.copy(grown, 0, 0, this.crcBatchCount * CHECKSUM_BYTES);
+      this.crcBatch = grown;
+    }
     this.crcBatch.writeUInt32BE(crc >>> 0, this.crcBatchCount * CHECKSUM_BYTES);
     this.crcBatchCount++;
-    this.numBytes += data.length;
+    this.numBytes += length;
+  }
+
+  /** A batch of taken data or CRCs is full: `flush` before taking more. */
+  get flushDue(): boolean {
+    return this.dataBatchBytes >= DATA_BATCH_BYTES || this.crcBatchCount >= META_BATCH_CRCS;
+  }
+
+  /** Writes the data and CRCs taken so far once either batch is full. */
+  async flush(): Promise<void> {
     try {
       if (this.dataBatchBytes >= DATA_BATCH_BYTES) await this.flushData();
-      if (this.crcBatchCount === META_BATCH_CRCS) await this.flushCrcs();
+      if (this.crcBatchCount >= META_BATCH_CRCS) await this.flushCrcs();
     } catch (error) {
       throw storageError(error, `Cannot write replica ${this.tmpBlockPath}`, this.context);
     }
