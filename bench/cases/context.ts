@@ -80,8 +80,9 @@ export async function runWorker(ctx: CaseContext, job: WorkerJob, timeoutMs = WO
   const run = await runChild(argv, { DFS_NAMENODES: ctx.cluster.namenodeUrls.join(','), DFS_LOG_LEVEL: 'warn' }, timeoutMs);
   if (run.code !== 0) throw new Error(`client worker ${job.kind} failed (exit ${run.code}): ${run.stderr.trim().slice(-2000)}`);
   const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as WorkerResult;
-  // The nodes' CPU over the whole worker run (its start-up included, a few ms of heartbeats).
-  const operations = job.kind === 'get' ? (result.bytes ?? 0) / 1e6 : job.kind === 'list' ? 1 : result.count;
+  // The nodes' CPU over the whole worker run (its start-up included, a few ms of heartbeats); for
+  // get, per MB over all its rounds.
+  const operations = job.kind === 'get' ? ((result.bytes ?? 0) * result.count) / 1e6 : job.kind === 'list' ? 1 : result.count;
   if (operations > 0) {
     const msPerOp: Record<string, number> = {};
     if (result.cpuMs !== undefined) msPerOp.client = result.cpuMs / operations;

@@ -1,7 +1,6 @@
 // Data-path cases: one big file through `dfs -put` (the CLI's code path: <dst>._COPYING_ then a
 // rename), read back cold through the client library, and many small durable files from 16 clients.
 
-import { dropPageCache } from '../baselines.js';
 import { KiB, megabytesPerSecond, perSecond, progress } from '../support.js';
 import { adminClient, runCli, runWorker, type CaseContext } from './context.js';
 
@@ -40,25 +39,33 @@ export async function putBigFile(ctx: CaseContext): Promise<void> {
   ctx.results.details.put = { sizeBytes: bigFileBytes, durationMs };
 }
 
-/** get_1gib_MBps: bounded by the smaller of the disk read and HTTP GET baselines. */
+/** Cold reads of the big file; the best is the figure, as the HTTP baseline is the best of its rounds. */
+export const GET_ROUNDS = 3;
+
+/**
+ * get_1gib_MBps: bounded by the smaller of the disk read and HTTP GET baselines. The best of
+ * GET_ROUNDS reads by one client process, the page cache dropped before each: the first read of a
+ * fresh process also pays for compiling its read path and growing its heap, which the baselines
+ * (best of their rounds) do not.
+ */
 export async function getBigFile(ctx: CaseContext): Promise<void> {
   if (!ctx.bigRemotePath) throw new Error('the big file was not written (put failed)');
-  const cacheDropped = dropPageCache();
-  progress(`get: read back ${ctx.sizes.bigFileBytes / (1024 * KiB)} MiB (page cache ${cacheDropped ? 'dropped' : 'NOT dropped: not root'})`);
-  const result = await runWorker(ctx, { kind: 'get', path: ctx.bigRemotePath });
+  progress(`get: read back ${ctx.sizes.bigFileBytes / (1024 * KiB)} MiB, best of ${GET_ROUNDS} reads`);
+  const result = await runWorker(ctx, { kind: 'get', path: ctx.bigRemotePath, rounds: GET_ROUNDS });
   if (result.bytes !== ctx.sizes.bigFileBytes) throw new Error(`get read ${result.bytes} bytes, expected ${ctx.sizes.bigFileBytes}`);
   const bounds = [ctx.results.value('baseline_disk_read_MBps'), ctx.results.value('baseline_http_get_MBps')].filter((v): v is number => v !== null);
   const bound = bounds.length > 0 ? Math.min(...bounds) : null;
+  const rounds = (result.roundsMs ?? []).map((ms) => megabytesPerSecond(result.bytes ?? 0, ms).toFixed(0)).join(', ');
   ctx.results.add({
     key: 'get_1gib_MBps',
-    label: `get ${ctx.sizes.bigFileBytes / (1024 * KiB)} MiB (client library)`,
+    label: `get ${ctx.sizes.bigFileBytes / (1024 * KiB)} MiB (client library), best of ${GET_ROUNDS}`,
     value: megabytesPerSecond(result.bytes, result.durationMs),
     unit: 'MB/s',
     bound: bound === null ? undefined : { label: 'min(disk read, http get)', value: bound },
     target: bound === null ? undefined : 0.8 * bound,
-    note: cacheDropped ? 'page cache dropped before the read' : 'page cache NOT dropped (not root): a warm read',
+    note: `${result.cacheDropped ? 'page cache dropped before each read' : 'page cache NOT dropped (not root): warm reads'}; rounds ${rounds} MB/s`,
   });
-  ctx.results.details.get = { ...result, cacheDropped };
+  ctx.results.details.get = { ...result };
 }
 
 /** small_files_4k_per_s: durable 4 KiB files (create, one block through a 3-datanode pipeline, complete). */
