@@ -479,8 +479,9 @@ export class DfsClient {
       return { blocks: located.blocks, atMs: Date.now() };
     };
     let located = await locate(start);
-    // The next block is requested while this one is consumed, holding at most READ_AHEAD_BYTES_MAX:
-    // its connection set-up and first disk reads overlap this block's tail instead of following it.
+    // The next block is requested while this one's last READ_AHEAD_BYTES_MAX are consumed, holding
+    // at most that much: its connection set-up and first disk reads overlap this block's tail
+    // instead of following it.
     let ahead: ReadAhead | null = null;
     const rangeOf = (block: LocatedBlock) => {
       const from = Math.max(start, block.offset) - block.offset;
@@ -520,8 +521,17 @@ export class DfsClient {
         ahead = null;
         if (current === null) continue;
         const next = located.blocks[i + 1];
-        if (next !== undefined) ahead = startRead(next, READ_AHEAD_BYTES_MAX);
-        yield* current.drain();
+        const { from, to } = rangeOf(located.blocks[i]);
+        let left = to - from;
+        if (next !== undefined && left <= READ_AHEAD_BYTES_MAX) ahead = startRead(next, READ_AHEAD_BYTES_MAX);
+        for await (const piece of current.drain()) {
+          left -= piece.length;
+          yield piece;
+          // Only for this block's last READ_AHEAD_BYTES_MAX: a read-ahead held while a whole block
+          // streams by outlives the young generation, and the client then spent 20% of its CPU in
+          // full collections (42 to 47 per 3 GiB read, against 1 to 10).
+          if (ahead === null && next !== undefined && left <= READ_AHEAD_BYTES_MAX) ahead = startRead(next, READ_AHEAD_BYTES_MAX);
+        }
       }
     } finally {
       // A reader that stops early (or fails) must not leave the next block's request open.
