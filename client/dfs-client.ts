@@ -7,7 +7,8 @@ import { constants as fsConstants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DfsError } from '../shared/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DfsError, isDfsError } from '../shared/errors.js';
 import { assert } from '../shared/assert.js';
 import { homeDirectoryOf, resolveUserPath } from '../shared/paths.js';
 import { LEASE_SOFT_LIMIT_MS, NAMENODE_HTTP_PORT_DEFAULT } from '../shared/constants.js';
@@ -37,7 +38,18 @@ export interface DfsClientOptions {
    * same namenode) travel in one request (default true). False: one HTTP request per call.
    */
   batching?: boolean;
+  /**
+   * How often a read asks the namenode again for a block none of whose replicas it could read
+   * (none known yet, as just after a namenode restart, or all of them failing), waiting
+   * `blockAcquireWaitMs` times the attempt number before each; then it fails with BlockMissing.
+   * HDFS's dfs.client.max.block.acquire.failures; default 3 and 1,000 ms.
+   */
+  blockAcquireRetries?: number;
+  blockAcquireWaitMs?: number;
 }
+
+export const BLOCK_ACQUIRE_RETRIES_DEFAULT = 3;
+export const BLOCK_ACQUIRE_WAIT_MS_DEFAULT = 1_000;
 
 export interface WriteOptions {
   overwrite?: boolean;
@@ -157,9 +169,11 @@ export function defaultNamenodes(): string[] {
 export class DfsClient {
   readonly rpc: NamenodeClient;
   readonly user: string;
+  private readonly blockAcquire: { retries: number; waitMs: number };
 
   constructor(options: DfsClientOptions = {}) {
     this.user = options.user ?? userInfo().username;
+    this.blockAcquire = { retries: options.blockAcquireRetries ?? BLOCK_ACQUIRE_RETRIES_DEFAULT, waitMs: options.blockAcquireWaitMs ?? BLOCK_ACQUIRE_WAIT_MS_DEFAULT };
     const token = options.token ?? (process.env.DFS_TOKEN || undefined);
     this.rpc = new NamenodeClient({
       namenodes: options.namenodes ?? defaultNamenodes(),
@@ -489,16 +503,39 @@ export class DfsClient {
       return { from, to };
     };
     // A generator, so a block without replicas fails when the reader reaches it, not when read ahead.
+    // A block no replica could serve is located again and read on from the first byte not yet
+    // read (its replicas may be reported by now, or be others), as HDFS's DFSInputStream does.
     const dispatcher = this.rpc.httpDispatcher;
+    const rpc = this.rpc;
+    const { retries, waitMs } = this.blockAcquire;
     async function* readOf(block: LocatedBlock, signal: AbortSignal): AsyncGenerator<Buffer> {
-      if (block.locations.length === 0) {
-        throw new DfsError('BlockMissing', `Could not obtain block ${block.block.blockId} of ${path}: no live replica`, {
-          path,
-          blockId: block.block.blockId,
-        });
-      }
       const { from, to } = rangeOf(block);
-      yield* readBlockRange(block, from, to, { dispatcher, signal });
+      let position = from;
+      let current = block;
+      for (let failures = 0; ; failures++) {
+        try {
+          if (current.locations.length === 0) {
+            throw new DfsError('BlockMissing', `Could not obtain block ${block.block.blockId} of ${path}: no live replica`, {
+              path,
+              blockId: block.block.blockId,
+            });
+          }
+          for await (const piece of readBlockRange(current, position, to, { dispatcher, signal })) {
+            position += piece.length;
+            yield piece;
+          }
+          return;
+        } catch (error) {
+          if (!isDfsError(error, 'BlockMissing') || failures >= retries) throw error;
+        }
+        await sleep(waitMs * (failures + 1), undefined, { signal });
+        const { located: again } = await rpc.call('getBlockLocations', { path, offset: block.offset, length: 1 }, signal);
+        const found = again.blocks.find((b) => b.offset === block.offset);
+        if (!found || found.block.blockId !== block.block.blockId || found.block.numBytes < to) {
+          throw new DfsError('BlockMissing', `Block ${block.block.blockId} of ${path} changed while it was being read`, { path, blockId: block.block.blockId });
+        }
+        current = found;
+      }
     }
     const startRead = (block: LocatedBlock, bytesMax: number): ReadAhead | null => {
       const { from, to } = rangeOf(block);
