@@ -170,7 +170,7 @@ export class Namesystem {
     if (row.type !== INODE_DIRECTORY) return { entries: [this.store.toFileStatus(row, path)], remaining: 0 };
     const limit = request.limit ?? LISTING_PAGE_ENTRIES_DEFAULT;
     const after = request.startAfter ?? '';
-    const rows = this.store.sql.listChildren.all(row.id, after, limit) as InodeRow[];
+    const rows = this.store.children(row.id, after, limit);
     const entries = rows.map((child) => this.store.toFileStatus(child, path === '/' ? `/${child.name}` : `${path}/${child.name}`));
     const lastName = rows.length > 0 ? rows[rows.length - 1].name : after;
     const remaining = rows.length < limit ? 0 : (this.store.sql.countChildrenAfter.get(row.id, lastName) as { n: number }).n;

@@ -10,7 +10,7 @@ import { defaultSnapshotName, splitSnapshotPath } from '../shared/snapshot-paths
 import type { ClientRequest, ClientResponse, DatanodeInfo, ExtendedBlock, FileStatus, LocatedBlock, ReadConsistency } from '../shared/protocol.js';
 import type { NamespaceCommand } from './namespace/commands.js';
 import { INODE_DIRECTORY, INODE_FILE } from './namespace/schema.js';
-import { toExtendedBlock, type InodeRow, type NamespaceStore } from './namespace/store.js';
+import { toExtendedBlock, type NamespaceStore } from './namespace/store.js';
 import { snapshotSql } from './namespace/snapshots.js';
 import { SnapshotView, type SnapshotTarget } from './namespace/snapshot-view.js';
 import { snapshotDiff } from './namespace/snapshot-diff.js';
@@ -105,7 +105,7 @@ export class SnapshotOperations {
     const rows = snapshotSql(this.store).snapshottableDirs.all() as Array<{ inode: number; snapshot_quota: number; snapshots: number }>;
     const directories = [];
     for (const row of rows) {
-      const inode = this.store.sql.getInode.get(row.inode) as InodeRow | undefined;
+      const inode = this.store.inode(row.inode);
       if (!inode || (user !== undefined && user !== superuser && user !== inode.owner)) continue;
       const path = this.store.pathOf(inode.id);
       directories.push({ status: this.store.toFileStatus(inode, path), parentFullPath: parentPath(path), snapshotNumber: row.snapshots, snapshotQuota: row.snapshot_quota });

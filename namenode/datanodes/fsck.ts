@@ -128,7 +128,7 @@ export function fsck(store: NamespaceStore, datanodes: DatanodeManager, root: In
       const children: Array<{ row: InodeRow; path: string }> = [];
       let after = '';
       for (;;) {
-        const page = store.sql.listChildren.all(row.id, after, LISTING_PAGE_ENTRIES) as InodeRow[];
+        const page = store.children(row.id, after, LISTING_PAGE_ENTRIES);
         for (const child of page) children.push({ row: child, path: path === '/' ? `/${child.name}` : `${path}/${child.name}` });
         if (page.length < LISTING_PAGE_ENTRIES) break;
         after = page[page.length - 1].name;

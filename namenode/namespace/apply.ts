@@ -254,7 +254,7 @@ export class NamespaceStateMachine {
       const id = nextId();
       this.store.sql.insertInode.run(newInode(id, parent.id, components[depth], INODE_DIRECTORY, owner.user, parent.grp, 0o755, owner.now));
       this.store.sql.touchDirectory.run(owner.now, parent.id);
-      parent = this.store.sql.getInode.get(id) as InodeRow;
+      parent = this.store.existingInode(id);
     }
     return parent;
   }
@@ -302,7 +302,7 @@ export class NamespaceStateMachine {
       lease_holder: command.closed ? null : command.clientName,
     });
     this.store.sql.touchDirectory.run(command.now, parent.id);
-    const row = this.store.sql.getInode.get(id) as InodeRow;
+    const row = this.store.existingInode(id);
     const status = this.store.toFileStatus(row, command.path);
     if (!command.firstBlock) return { status, removedBlocks };
     if (command.closed) throw new DfsError('IllegalArgument', `${command.path}: a file created closed has no block to write`, { path: command.path });
@@ -407,7 +407,7 @@ export class NamespaceStateMachine {
     const file = this.fileUnderLease(command.path, command.clientName);
     const length = this.commitLastBlock(file, command.path, command.last);
     this.store.sql.closeFile.run(length, command.now, file.id);
-    return { status: this.store.toFileStatus(this.store.sql.getInode.get(file.id) as InodeRow, command.path) };
+    return { status: this.store.toFileStatus(this.store.existingInode(file.id), command.path) };
   }
 
   private recoverLease(command: CommandOf<'recoverLease'>): { status: unknown } {
@@ -422,7 +422,7 @@ export class NamespaceStateMachine {
       length = this.commitLastBlock(file, command.path, command.lastBlock);
     }
     this.store.sql.closeFile.run(length, command.now, file.id);
-    return { status: this.store.toFileStatus(this.store.sql.getInode.get(file.id) as InodeRow, command.path) };
+    return { status: this.store.toFileStatus(this.store.existingInode(file.id), command.path) };
   }
 
   /** Removes an inode and everything below it; returns the blocks that no longer belong to any file. */
@@ -524,7 +524,7 @@ export class NamespaceStateMachine {
     const blocks = this.store.blocksOf(file.id);
     const last = blocks[blocks.length - 1];
     const offset = blocks.slice(0, -1).reduce((sum, b) => sum + b.num_bytes, 0);
-    const status = this.store.toFileStatus(this.store.sql.getInode.get(file.id) as InodeRow, path);
+    const status = this.store.toFileStatus(this.store.existingInode(file.id), path);
     return { status, lastBlock: last ? toExtendedBlock(last) : null, offset, genStamp: command.newGenStamp };
   }
 

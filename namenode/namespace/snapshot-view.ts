@@ -60,7 +60,7 @@ export class SnapshotView {
     if (id > snapshot.inode_high) return undefined;
     const version = this.statement('inodeVersion').get(id, snapshot.id) as Omit<InodeRow, 'lease_holder'> | undefined;
     if (version) return { ...version, lease_holder: null };
-    const current = this.store.sql.getInode.get(id) as InodeRow | undefined;
+    const current = this.store.inode(id);
     // A file open for writing at the snapshot is shown closed at its committed length, as HDFS shows it.
     return current ? { ...current, lease_holder: null } : undefined;
   }
@@ -178,14 +178,14 @@ export class SnapshotView {
   /** Every file below `root` as of `snapshot` (or now), keyed by path relative to the root: for snapshotDiff. */
   tree(rootId: number, snapshot: SnapshotRow | undefined): Map<number, { row: InodeRow; path: string }> {
     const out = new Map<number, { row: InodeRow; path: string }>();
-    const root = snapshot ? this.inodeAt(rootId, snapshot) : (this.store.sql.getInode.get(rootId) as InodeRow | undefined);
+    const root = snapshot ? this.inodeAt(rootId, snapshot) : this.store.inode(rootId);
     if (!root) return out;
     const pending: Array<{ row: InodeRow; path: string }> = [{ row: root, path: '.' }];
     while (pending.length > 0) {
       const entry = pending.pop()!;
       out.set(entry.row.id, entry);
       if (entry.row.type !== INODE_DIRECTORY) continue;
-      const children = snapshot ? this.childrenAt(entry.row.id, snapshot) : (this.store.sql.childIds.all(entry.row.id) as Array<{ id: number }>).map((c) => this.store.sql.getInode.get(c.id) as InodeRow);
+      const children = snapshot ? this.childrenAt(entry.row.id, snapshot) : (this.store.sql.childIds.all(entry.row.id) as Array<{ id: number }>).map((c) => this.store.existingInode(c.id));
       for (const child of children) pending.push({ row: child, path: `${entry.path}/${child.name}` });
     }
     return out;

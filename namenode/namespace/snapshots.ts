@@ -213,7 +213,7 @@ export class SnapshotManager {
         if (id === row.id) {
           throw new DfsError('Snapshot', `The directory ${path} cannot be ${action} since ${this.store.pathOf(dir)} is snapshottable and already has snapshots`, { path });
         }
-        const inode = this.store.sql.getInode.get(id) as InodeRow | undefined;
+        const inode = this.store.inode(id);
         if (!inode) break;
         id = inode.parent;
       }
