@@ -6,10 +6,11 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CLI, TestCluster, temporaryDirectory, waitFor } from './helpers/processes.js';
+import { CLI, TestCluster, runCli, temporaryDirectory, waitFor } from './helpers/processes.js';
 
 const BLOCK_SIZE = 64 * 1024;
 const USER = userInfo().username;
@@ -261,6 +262,18 @@ t.test('dfs shell commands against a real cluster', async (t) => {
     const viaFs = await runWithoutEnv(['-fs', cluster.namenode.url, '-ls', '-C', '/data/a.txt']);
     t.equal(viaFs.stdout, '/data/a.txt\n', '-fs names the namenode');
   });
+});
+
+t.test('a server that cannot start exits with status 1 and says why', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolveListen) => taken.listen(0, '127.0.0.1', resolveListen));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as AddressInfo).port;
+  const dir = temporaryDirectory('cli-port-taken');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = await runCli(['namenode', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'nn'), '--bootstrap'], []);
+  t.equal(run.code, 1, 'exit status 1, not a process left running');
+  t.match(run.stderr, /EADDRINUSE/, 'the error names the cause');
 });
 
 /** Runs the CLI with no DFS_NAMENODES in its environment. */

@@ -72,5 +72,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   console.error(`dfs: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  // Exit now: a server that failed half-way through its start (its port taken, say) may hold
+  // timers and open files that would keep a process alive that serves nothing.
+  process.exit(1);
 });
