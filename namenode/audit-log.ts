@@ -11,6 +11,8 @@ import { isDfsError } from '../shared/errors.js';
 import { currentRequestId } from '../shared/request-id.js';
 import type { NamespaceStore } from './namespace/store.js';
 import { modeString } from './namespace/permissions.js';
+import { INODE_DIRECTORY, INODE_FILE } from './namespace/schema.js';
+import type { FileStatus } from '../shared/protocol.js';
 
 export const AUDIT_LOG_FILE = 'audit.log';
 /** The header a follower names its caller's address in when it forwards a call to the leader. */
@@ -64,7 +66,7 @@ export class AuditLog {
       if (isDfsError(error, 'AccessControl')) this.write({ ...who, ...target, allowed: false });
       throw error;
     }
-    this.write({ ...who, ...target, allowed: true }, target.logPerm ? this.permOf(target.dst ?? target.src) : null);
+    this.write({ ...who, ...target, allowed: true }, target.logPerm ? (permOfAnswer(result) ?? this.permOf(target.dst ?? target.src)) : null);
     return result;
   }
 
@@ -82,6 +84,17 @@ export class AuditLog {
     }
     this.destination.end();
   }
+}
+
+/**
+ * The perm field from an answer that carries the inode's status (create, complete): the same
+ * inode, read as the call's own change left it, without walking the path again.
+ */
+function permOfAnswer(answer: unknown): string | null {
+  const status = (answer as { status?: Partial<FileStatus> | null } | null)?.status;
+  if (!status || typeof status.owner !== 'string' || typeof status.group !== 'string' || typeof status.permission !== 'number') return null;
+  const type = status.type === 'DIRECTORY' ? INODE_DIRECTORY : INODE_FILE;
+  return `${status.owner}:${status.group}:${modeString({ type, perm: status.permission })}`;
 }
 
 /** Client RPC methods HDFS audits, with their HDFS command names (addBlock, complete, leases are not audited). */
