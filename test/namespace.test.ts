@@ -218,6 +218,29 @@ t.test('concurrent submissions share one transaction (group commit)', async (t) 
   t.equal(transactions, 1, '100 concurrent mkdirs cost one transaction');
 });
 
+t.test('walks between changes see every applied change (the directory cache never serves a stale row)', async (t) => {
+  const { store, a, errorKind } = formattedNamespace(t, 'ns-walk-cache');
+  a.value({ op: 'mkdirs', now: 2, user: 'alice', path: '/w/x/y', permission: 0o755, createParent: true, firstInodeId: a.ids() });
+  const first = store.resolve('/w/x');
+  t.equal(store.resolve('/w/x'), first, 'a second walk between changes is served from the cache');
+  t.throws(() => {
+    (first as { perm: number }).perm = 0o777;
+  }, TypeError, 'a cached row cannot be altered by a reader');
+  t.equal(store.resolve('/w/x')?.perm, 0o755);
+
+  a.value({ op: 'setPermission', now: 3, path: '/w/x', permission: 0o700 });
+  t.equal(store.resolve('/w/x')?.perm, 0o700, 'a permission change is seen by the next walk');
+  a.value({ op: 'rename', now: 4, src: '/w/x', dst: '/w/z' });
+  t.equal(store.resolve('/w/x/y'), undefined, 'the old path of a renamed directory is gone');
+  t.equal(store.resolve('/w/z/y')?.type, store.resolve('/w')?.type, 'and its subtree is under the new name');
+  t.equal(errorKind(a.apply({ op: 'mkdirs', now: 5, user: 'alice', path: '/w/z/y/f/g', permission: 0o755, createParent: false, firstInodeId: a.ids() })), 'FileNotFound');
+  t.not(store.resolve('/w/z/y'), undefined, 'a failed (rolled back) command leaves the walk correct');
+  a.value({ op: 'delete', now: 6, path: '/w/z', recursive: true });
+  t.equal(store.resolve('/w/z'), undefined, 'a deleted directory is not found');
+  t.equal(store.resolve('/w/z/y'), undefined);
+  t.equal(store.walk('/w/z/y').inodes.length, 2, 'the walk stops at the deepest directory that exists');
+});
+
 t.test('paths follow HDFS rules', async (t) => {
   t.same(pathComponents('/'), []);
   t.same(pathComponents('/a/b/'), ['a', 'b']);

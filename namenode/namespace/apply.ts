@@ -58,7 +58,7 @@ export class NamespaceStateMachine {
    */
   applyBatch(entries: CommittedCommand[]): ApplyOutcome[] {
     try {
-      return this.transactions().batch.immediate(entries);
+      return this.store.changeNamespace(() => this.transactions().batch.immediate(entries));
     } catch (error) {
       this.store.forgetCachedState(); // the transaction rolled back
       throw error;

@@ -33,6 +33,9 @@ export interface BlockRow {
   gen_stamp: number;
 }
 
+/** Directories the walk cache holds before it starts over (a few MiB at most). */
+const DIRECTORY_CACHE_ENTRIES_MAX = 10_000;
+
 /** Pages (4 KiB) the snapshot backup copies per event-loop turn: about a millisecond each. */
 const BACKUP_PAGES_PER_STEP = 256;
 
@@ -46,6 +49,16 @@ export class NamespaceStore {
    * high-water marks and the applied index for every command. Dropped when a transaction rolls back.
    */
   private readonly stateCache = new Map<StateKey, number | string | undefined>();
+  /**
+   * Directory rows by parent id and name, for walks between changes: reads (stat, list, open) walk
+   * the same ancestors over and over, a SQLite lookup each. Emptied before and after every change
+   * to the namespace (an apply batch, a snapshot install), and bypassed while one runs, so a row
+   * here is always the row the database holds. Rows are frozen: a reader cannot alter them.
+   */
+  private readonly directoryCache = new Map<number, Map<string, InodeRow>>();
+  private directoryCacheSize = 0;
+  private cachedRoot: InodeRow | undefined;
+  private changing = false;
 
   constructor(readonly file: string) {
     this.database = openDatabase(file);
@@ -107,6 +120,7 @@ export class NamespaceStore {
     this.database = openDatabase(this.file);
     this.statements = prepareStatements(this.database);
     this.stateCache.clear();
+    this.forgetDirectories();
     this.setState('applied_index', position.index);
     this.setState('applied_term', position.term);
   }
@@ -141,6 +155,50 @@ export class NamespaceStore {
     this.stateCache.clear();
   }
 
+  /** Runs `change`, which may write inodes: walks inside it read the database, and the walk cache starts over. */
+  changeNamespace<T>(change: () => T): T {
+    assert(!this.changing, 'namespace changes do not nest');
+    this.forgetDirectories();
+    this.changing = true;
+    try {
+      return change();
+    } finally {
+      this.changing = false;
+      this.forgetDirectories();
+    }
+  }
+
+  private forgetDirectories(): void {
+    this.directoryCache.clear();
+    this.directoryCacheSize = 0;
+    this.cachedRoot = undefined;
+  }
+
+  /** child(), through the walk cache for directories when no change is running. */
+  private walkChild(parent: number, name: string): InodeRow | undefined {
+    if (this.changing) return this.child(parent, name);
+    const cached = this.directoryCache.get(parent)?.get(name);
+    if (cached) return cached;
+    const row = this.child(parent, name);
+    if (row?.type === INODE_DIRECTORY) {
+      if (this.directoryCacheSize >= DIRECTORY_CACHE_ENTRIES_MAX) this.forgetDirectories();
+      let names = this.directoryCache.get(parent);
+      if (!names) this.directoryCache.set(parent, (names = new Map()));
+      names.set(name, Object.freeze(row));
+      this.directoryCacheSize++;
+    }
+    return row;
+  }
+
+  private walkRoot(): InodeRow | undefined {
+    if (this.changing) return this.inode(ROOT_INODE_ID);
+    if (!this.cachedRoot) {
+      const root = this.inode(ROOT_INODE_ID);
+      this.cachedRoot = root && Object.freeze(root);
+    }
+    return this.cachedRoot;
+  }
+
   get isFormatted(): boolean {
     return this.statements.inodeById.get(ROOT_INODE_ID) !== undefined;
   }
@@ -170,13 +228,13 @@ export class NamespaceStore {
   /** Walks a path from the root; returns the inodes along it (root first) until the first missing one, and the inode at the path if found. */
   walk(path: string): { components: string[]; inodes: InodeRow[]; target: InodeRow | undefined } {
     const components = pathComponents(path);
-    const root = this.inode(ROOT_INODE_ID);
+    const root = this.walkRoot();
     if (!root) throw new DfsError('Unavailable', 'The namespace is not formatted yet');
     const inodes = [root];
     let current = root;
     for (const name of components) {
       if (current.type !== INODE_DIRECTORY) break;
-      const next = this.child(current.id, name);
+      const next = this.walkChild(current.id, name);
       if (!next) break;
       inodes.push(next);
       current = next;
