@@ -2,6 +2,7 @@
 // conversation with each namenode. The datanode web UI and tests read it.
 
 import { z } from 'zod';
+import { HaState } from './protocol.js';
 
 const count = z.number().int().min(0);
 const Command = z.object({ atMs: z.number(), type: z.string(), blocks: count });
@@ -35,6 +36,7 @@ export const DatanodeStatus = z.object({
     z.object({
       url: z.string(),
       registered: z.boolean(),
+      haState: HaState,
       lastHeartbeat: z.object({ atMs: z.number(), ageMs: z.number(), commands: z.array(Command) }).nullable(),
       lastFullReportMs: z.number().nullable(),
       recentCommands: z.array(Command),

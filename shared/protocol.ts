@@ -330,14 +330,21 @@ export const DatanodeCommand = z.discriminatedUnion('type', [
 ]);
 export type DatanodeCommand = z.infer<typeof DatanodeCommand>;
 
+/**
+ * Whether the answering namenode leads (HDFS's NNHAStatusHeartbeat): a datanode reports finalized
+ * replicas to the active one at once and to a standby in batches. Absent: treated as active.
+ */
+export const HaState = z.enum(['active', 'standby']);
+export type HaState = z.infer<typeof HaState>;
+
 export const DatanodeRpc = {
   register: {
     request: z.object({ node: DatanodeInfo, storage: DatanodeStorageReport }),
-    response: z.object({ namenodeId: z.string(), clusterId: z.string(), heartbeatIntervalMs: z.number().int().positive() }),
+    response: z.object({ namenodeId: z.string(), clusterId: z.string(), heartbeatIntervalMs: z.number().int().positive(), haState: HaState.optional() }),
   },
   heartbeat: {
     request: z.object({ uuid: z.string(), storage: DatanodeStorageReport }),
-    response: z.object({ commands: z.array(DatanodeCommand) }),
+    response: z.object({ commands: z.array(DatanodeCommand), haState: HaState.optional() }),
   },
   blockReport: {
     request: z.object({ uuid: z.string(), blocks: z.array(ExtendedBlock) }),
@@ -346,7 +353,7 @@ export const DatanodeRpc = {
   /** Incremental report: replicas finalized or removed since the last report. */
   blockReceivedAndDeleted: {
     request: z.object({ uuid: z.string(), received: z.array(ExtendedBlock).default([]), deleted: z.array(ExtendedBlock).default([]) }),
-    response: z.object({}),
+    response: z.object({ haState: HaState.optional() }),
   },
   /** A reader or the block scanner found a replica whose checksums do not match. */
   reportBadBlocks: {

@@ -10,6 +10,7 @@ import { userInfo } from 'node:os';
 import { RaftTestCluster } from './helpers/raft-cluster.js';
 import { waitFor } from './helpers/processes.js';
 import type { DfsClient } from '../client/dfs-client.js';
+import type { DatanodeStatus } from '../shared/datanode-status.js';
 
 const contentOf = (name: string) => Buffer.from(`${name}\n`.repeat(50));
 
@@ -89,6 +90,32 @@ t.test('a 3-namenode group keeps serving and loses nothing', async (t) => {
     t.ok(failoverMs < 5_000, `writes resumed within 5 s (took ${failoverMs} ms)`);
     for (const { path } of load.acked) t.same(await client.readFile(path), contentOf(path), `${path} reads back`);
     await leader.start();
+  });
+
+  await t.test('every datanode knows which namenode is active (reports go to it at once, to standbys in batches)', async (t) => {
+    const haStates = async () => {
+      const leaderUrl = (await cluster.status(await cluster.leader())).url;
+      const views = await Promise.all(
+        cluster.datanodes.map(async (datanode) => ((await (await fetch(`${datanode.url}/dfs/v1/status`)).json()) as DatanodeStatus).namenodes),
+      );
+      return { leaderUrl, views };
+    };
+    const agreed = await waitFor(
+      'every datanode to see the current leader as its only active namenode',
+      async () => {
+        const { leaderUrl, views } = await haStates();
+        const ok = views.every((links) => links.every((link) => (link.haState === 'active') === (link.url === leaderUrl)));
+        return ok ? { leaderUrl, views } : null;
+      },
+      20_000,
+    );
+    for (const links of agreed.views) {
+      t.same(links.filter((link) => link.haState === 'active').map((link) => link.url), [agreed.leaderUrl], 'one active namenode: the leader');
+      t.equal(links.filter((link) => link.haState === 'standby').length, links.length - 1, 'the others are standbys');
+    }
+    // A file written now completes: its replicas reach the active namenode without the standby delay.
+    await client.writeFile('/load/after-ha-check', Buffer.from('ha'));
+    t.same(await client.readFile('/load/after-ha-check'), Buffer.from('ha'));
   });
 
   await t.test('a paused namenode catches up through a snapshot once it resumes', async (t) => {

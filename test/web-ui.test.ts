@@ -300,7 +300,8 @@ t.test('web UI in a real browser', { skip: SKIP_WITHOUT_CHROMIUM }, async (t) =>
       t.equal((await rows(page, '#block-list')).length, Math.min(20, status.blocks), 'a short list of them');
       const namenodes = await rows(page, '#namenodes');
       t.same(namenodes.map((row) => row[0]).sort(), [...urls].sort(), 'one line per namenode');
-      t.ok(namenodes.every((row) => row[1] === 'yes' && row[2] !== 'never'), 'registered with each, heartbeats answered');
+      t.ok(namenodes.every((row) => row[1] === 'yes' && row[3] !== 'never'), 'registered with each, heartbeats answered');
+      t.same(namenodes.map((row) => row[2]).sort(), ['active', 'standby', 'standby'], 'one namenode active (the leader), two standbys');
       t.match(await page.locator('[data-field="transfers"]').textContent(), /^\d+ reads, \d+ writes, \d+ replications$/);
     }
     t.same(problems, [], 'no console errors');

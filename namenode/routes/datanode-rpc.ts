@@ -4,7 +4,7 @@
 // (fsck, decommissioning) that read it.
 
 import type { FastifyInstance } from 'fastify';
-import { DatanodeRpc } from '../../shared/protocol.js';
+import { DatanodeRpc, type HaState } from '../../shared/protocol.js';
 import { parseInput } from '../../shared/http.js';
 import type { Namesystem } from '../namesystem.js';
 import type { ReplicationMonitor } from '../datanodes/replication-monitor.js';
@@ -36,17 +36,19 @@ export async function datanodeRpcRoutes(
     });
   }
 
+  const haState = (): HaState => (namesystem.log.isLeader ? 'active' : 'standby');
+
   app.post('/rpc/v1/datanode/register', async (request) => {
     const input = parseInput(DatanodeRpc.register.request, request.body, 'register request');
     datanodes.register(input.node, input.storage);
     request.log.info({ datanode: input.node.uuid, url: input.node.url }, 'datanode registered');
-    return { namenodeId: options.namenodeId, clusterId: namesystem.clusterId, heartbeatIntervalMs: options.heartbeatIntervalMs };
+    return { namenodeId: options.namenodeId, clusterId: namesystem.clusterId, heartbeatIntervalMs: options.heartbeatIntervalMs, haState: haState() };
   });
 
   app.post('/rpc/v1/datanode/heartbeat', async (request) => {
     const input = parseInput(DatanodeRpc.heartbeat.request, request.body, 'heartbeat');
     const commands = datanodes.heartbeat(input.uuid, input.storage);
-    return { commands: commands ?? [{ type: 'reregister' }] };
+    return { commands: commands ?? [{ type: 'reregister' }], haState: haState() };
   });
 
   app.post('/rpc/v1/datanode/blockReport', async (request) => {
@@ -58,7 +60,7 @@ export async function datanodeRpcRoutes(
   app.post('/rpc/v1/datanode/blockReceivedAndDeleted', async (request) => {
     const input = parseInput(DatanodeRpc.blockReceivedAndDeleted.request, request.body, 'incremental block report');
     namesystem.processIncrementalReport(input.uuid, input.received ?? [], input.deleted ?? []);
-    return {};
+    return { haState: haState() };
   });
 
   app.post('/rpc/v1/datanode/reportBadBlocks', async (request) => {

@@ -30,10 +30,11 @@ function render(status: DatanodeStatus): HTMLElement[] {
     ),
     h('h2', {}, 'Namenodes'),
     table(
-      ['Namenode', 'Registered', 'Last heartbeat', 'Last answer', 'Last full block report', 'Last error'],
+      ['Namenode', 'Registered', 'HA state', 'Last heartbeat', 'Last answer', 'Last full block report', 'Last error'],
       status.namenodes.map((nn) => [
         h('a', { href: `${nn.url}/` }, nn.url),
         nn.registered ? 'yes' : h('span', { class: 'warn' }, 'no'),
+        nn.haState,
         nn.lastHeartbeat ? `${formatTime(nn.lastHeartbeat.atMs)} (${formatDuration(nn.lastHeartbeat.ageMs)} ago)` : 'never',
         nn.lastHeartbeat ? (nn.lastHeartbeat.commands.length === 0 ? 'no commands' : nn.lastHeartbeat.commands.map(describeCommand).join(', ')) : '',
         nn.lastFullReportMs === null ? 'never' : formatTime(nn.lastFullReportMs),
