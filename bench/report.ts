@@ -26,12 +26,30 @@ export interface CpuBreakdown {
   /** What one operation is ("op", or "MB" for a transfer). */
   per: string;
   msPerOp: Record<string, number>;
+  /** Operations measured, so that rows of one label (a case run in steps) merge into their mean. */
+  operations: number;
 }
 
 export class Results {
   readonly figures: Figure[] = [];
   readonly details: Record<string, unknown> = {};
   readonly cpu: CpuBreakdown[] = [];
+
+  /** Records where the CPU of some operations went; a label seen before is merged into one row. */
+  addCpu(row: CpuBreakdown): void {
+    const existing = this.cpu.find((c) => c.label === row.label && c.per === row.per);
+    if (!existing) {
+      this.cpu.push(row);
+      return;
+    }
+    const operations = existing.operations + row.operations;
+    const merged: Record<string, number> = {};
+    for (const name of new Set([...Object.keys(existing.msPerOp), ...Object.keys(row.msPerOp)])) {
+      merged[name] = ((existing.msPerOp[name] ?? 0) * existing.operations + (row.msPerOp[name] ?? 0) * row.operations) / operations;
+    }
+    existing.msPerOp = merged;
+    existing.operations = operations;
+  }
 
   add(figure: Figure): Figure {
     const existing = this.figures.findIndex((f) => f.key === figure.key);

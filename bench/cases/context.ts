@@ -73,7 +73,8 @@ function runChild(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pr
   });
 }
 
-export async function runWorker(ctx: CaseContext, job: WorkerJob, timeoutMs = WORKER_TIMEOUT_MS_DEFAULT): Promise<WorkerResult> {
+/** `cpuLabel` names the job's row in the CPU table (default: what the job does); runs of one label share a row. */
+export async function runWorker(ctx: CaseContext, job: WorkerJob, timeoutMs = WORKER_TIMEOUT_MS_DEFAULT, cpuLabel = workerLabel(job)): Promise<WorkerResult> {
   const argv = [...profileFlags(ctx.profileDir, `client-${job.kind}`), WORKER_PATH, JSON.stringify(job)];
   const nodes = [...ctx.cluster.namenodes, ...ctx.cluster.datanodes].filter((node) => node.running);
   const cpuBefore = nodes.map((node) => node.cpuMs());
@@ -87,7 +88,7 @@ export async function runWorker(ctx: CaseContext, job: WorkerJob, timeoutMs = WO
     const msPerOp: Record<string, number> = {};
     if (result.cpuMs !== undefined) msPerOp.client = result.cpuMs / operations;
     nodes.forEach((node, i) => (msPerOp[node.name] = (node.cpuMs() - cpuBefore[i]) / operations));
-    ctx.results.cpu.push({ label: workerLabel(job), per: job.kind === 'get' ? 'MB' : job.kind === 'list' ? 'listing' : 'op', msPerOp });
+    ctx.results.addCpu({ label: cpuLabel, per: job.kind === 'get' ? 'MB' : job.kind === 'list' ? 'listing' : 'op', msPerOp, operations });
   }
   return result;
 }

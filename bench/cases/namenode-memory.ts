@@ -54,6 +54,7 @@ export async function namenodeMemory(ctx: CaseContext): Promise<void> {
       ctx,
       { kind: 'writeFiles', dir: RSS_DIR, first: created, count, sizeBytes: 0, concurrency: rssClients, filesPerDir: FILES_PER_DIR, deadlineMs },
       rssDeadlineMs + 60_000,
+      `create empty file, ${rssClients} clients (memory)`,
     );
     created += result.count;
     await sample(created, perSecond(result.count, result.durationMs));
