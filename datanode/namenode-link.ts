@@ -15,7 +15,7 @@ export const INCREMENTAL_REPORT_DELAY_MS = 2;
 /**
  * To a standby (a Raft follower) they wait longer: it needs the replicas only to be ready for a
  * failover, while the active namenode completes a file only once its last block is reported. With
- * 16 writers of small files, one report per replica to each standby was about a tenth of its CPU.
+ * 16 writers of small files, one report per replica to each standby was about a fifth of its CPU.
  */
 export const STANDBY_INCREMENTAL_REPORT_DELAY_MS = 50;
 /** Retry delay after a failed RPC, doubling up to the max. */
