@@ -87,7 +87,7 @@ export class AuditLog {
 }
 
 /**
- * The perm field from an answer that carries the inode's status (create, complete): the same
+ * The perm field from an answer that carries the inode's status (a create's): the same
  * inode, read as the call's own change left it, without walking the path again.
  */
 function permOfAnswer(answer: unknown): string | null {
