@@ -5,6 +5,7 @@
 // other failures not at all. Fields follow HDFS's line:
 //   {"time":"...","allowed":true,"user":"alice","ip":"127.0.0.1","cmd":"mkdirs","src":"/a","dst":null,"perm":"alice:alice:rwxr-xr-x","proto":"rpc","reqId":"..."}
 
+import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { isDfsError } from '../shared/errors.js';
@@ -47,7 +48,10 @@ export class AuditLog {
     private readonly store: NamespaceStore,
     private readonly onEvent: (allowed: boolean) => void = () => undefined,
   ) {
-    this.destination = pino.destination({ dest: join(dataDir, AUDIT_LOG_FILE), sync: false, mkdir: true });
+    // Opened here, not by sonic-boom in the background: a destination still opening when the
+    // process exits (a namenode whose start failed) throws from pino's exit-time flush.
+    mkdirSync(dataDir, { recursive: true });
+    this.destination = pino.destination({ dest: openSync(join(dataDir, AUDIT_LOG_FILE), 'a'), sync: false });
   }
 
   write(event: AuditEvent, perm: string | null = null): void {
@@ -80,7 +84,7 @@ export class AuditLog {
     try {
       this.destination.flushSync();
     } catch {
-      // not yet open, or already closed
+      // already closed
     }
     this.destination.end();
   }

@@ -6,11 +6,12 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CLI, TestCluster, runCli, temporaryDirectory, waitFor } from './helpers/processes.js';
+import { freePort } from './helpers/raft-cluster.js';
 
 const BLOCK_SIZE = 64 * 1024;
 const USER = userInfo().username;
@@ -274,7 +275,36 @@ t.test('a server that cannot start exits with status 1 and says why', async (t) 
   const run = await runCli(['namenode', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'nn'), '--bootstrap'], []);
   t.equal(run.code, 1, 'exit status 1, not a process left running');
   t.match(run.stderr, /EADDRINUSE/, 'the error names the cause');
+  t.notMatch(run.stderr, /sonic boom|\n\s+at /, 'and nothing else: no stack trace from the exit');
 });
+
+t.test('dfs cluster whose namenode cannot start fails at once, names the node and the cause, and stops the rest', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolveListen) => taken.listen(0, '127.0.0.1', resolveListen));
+  t.teardown(() => taken.close());
+  const namenodePort = (taken.address() as AddressInfo).port;
+  const datanodePort = await freePort();
+  const dir = temporaryDirectory('cli-cluster-port-taken');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const startedMs = Date.now();
+  const run = await runCli(['cluster', '--data', dir, '--namenodes', '1', '--datanodes', '1', '--namenode-port', String(namenodePort), '--datanode-port', String(datanodePort)], []);
+  t.equal(run.code, 1, 'exit status 1');
+  t.match(run.stderr, /nn1 exited during start-up \(code 1\)/, 'the node that failed');
+  t.match(run.stderr, /EADDRINUSE/, 'and why, from its log');
+  t.ok(Date.now() - startedMs < 30_000, 'without waiting for the start-up deadline');
+  t.notOk(await accepts(datanodePort), 'the datanode it had started is stopped');
+});
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once('error', () => resolveConnect(false));
+  });
+}
 
 /** Runs the CLI with no DFS_NAMENODES in its environment. */
 function runWithoutEnv(args: string[]): Promise<{ code: number; stdout: string }> {

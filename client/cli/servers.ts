@@ -24,6 +24,10 @@ import { schemeOf, tlsFilesFrom, trustCa, type TlsFiles } from '../../shared/tls
 
 const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
+/** A poll of a namenode that is not answering yet gives up after this long (the port may be someone else's). */
+const READY_POLL_TIMEOUT_MS = 2_000;
+/** Log lines quoted when a node of `dfs cluster` fails to start. */
+const LOG_TAIL_LINES = 5;
 /**
  * A datanode moves its blocks through short-lived off-heap buffers (a new one per socket read),
  * and those still queued when a scavenge runs are promoted. With V8's default heap growth the old
@@ -254,10 +258,15 @@ async function runCluster(options: ClusterOptions): Promise<void> {
   if (options.restoreImage) await verifyImage(options.restoreImage);
   const children: Array<{ name: string; child: ChildProcess }> = [];
   let stopping = false;
+  // A node that exits before the cluster is up fails the start at once, with its last log lines.
+  let failStart: (error: Error) => void = () => undefined;
+  const startFailed = new Promise<never>((_, reject) => (failStart = reject));
+  startFailed.catch(() => undefined);
   const spawnNode = (name: string, args: string[]) => {
     const dir = join(options.dataDir, name);
     mkdirSync(dir, { recursive: true });
-    const logFile = createWriteStream(join(dir, `${name}.log`), { flags: 'a' });
+    const logPath = join(dir, `${name}.log`);
+    const logFile = createWriteStream(logPath, { flags: 'a' });
     const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
       stdio: ['ignore', 'inherit', 'pipe'],
       env: {
@@ -269,7 +278,12 @@ async function runCluster(options: ClusterOptions): Promise<void> {
     });
     child.stderr!.pipe(logFile);
     child.on('exit', (code, signal) => {
-      if (!stopping) log.error({ node: name, code, signal }, `${name} exited unexpectedly; see ${join(dir, `${name}.log`)}`);
+      if (stopping) return;
+      log.error({ node: name, code, signal }, `${name} exited unexpectedly; see ${logPath}`);
+      // Once its last words are in its log (the pipe ends the file after the child's stderr closes).
+      const fail = () => failStart(new Error(`${name} exited during start-up (${signal ?? `code ${code}`}); last lines of ${logPath}:\n${logTail(logPath)}`));
+      if (logFile.closed) fail();
+      else logFile.once('close', fail);
     });
     children.push({ name, child });
   };
@@ -313,7 +327,7 @@ async function runCluster(options: ClusterOptions): Promise<void> {
   closeOnSignals(stopAll);
 
   try {
-    await waitForCluster(namenodeUrls[0], options.datanodes, readClusterSecret(secretFile));
+    await Promise.race([waitForCluster(namenodeUrls[0], options.datanodes, readClusterSecret(secretFile)), startFailed]);
   } catch (error) {
     await stopAll();
     throw error;
@@ -335,18 +349,29 @@ async function runCluster(options: ClusterOptions): Promise<void> {
   console.log(lines.join('\n'));
 }
 
+/** The last lines of a node's log, for an error that names why it stopped. */
+function logTail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 /** Waits until the namespace answers (a leader is elected and has formatted it) and `count` datanodes are live. */
 async function waitForCluster(namenodeUrl: string, count: number, secret: string | undefined): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     try {
-      const response = await request(`${namenodeUrl}/rpc/v1/admin/report`);
+      const response = await request(`${namenodeUrl}/rpc/v1/admin/report`, { headersTimeout: READY_POLL_TIMEOUT_MS, bodyTimeout: READY_POLL_TIMEOUT_MS });
       const report = (await response.body.json()) as { totals?: { live: number } };
       const root = await request(`${namenodeUrl}/rpc/v1/client/getFileInfo`, {
         method: 'POST',
         // As a peer: it also gets in when the namenodes require tokens.
         headers: { 'content-type': 'application/json', ...peerHeaders(secret) },
         body: JSON.stringify({ path: '/' }),
+        headersTimeout: READY_POLL_TIMEOUT_MS,
+        bodyTimeout: READY_POLL_TIMEOUT_MS,
       });
       await root.body.dump();
       if (response.statusCode === 200 && root.statusCode === 200 && (report.totals?.live ?? 0) >= count) return;
