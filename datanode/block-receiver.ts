@@ -6,7 +6,7 @@
 // here aborts its upload before the end frame. Finalizes only when the block is durable here and
 // the rest of the pipeline acknowledged it; on any failure the temporary replica is removed.
 
-import { BlockUpload, FrameError, FrameParser, asBuffer, toPipelineError, type PipelineAck } from '../shared/block-transfer.js';
+import { BlockUpload, FrameError, FrameParser, asBuffer, toPipelineError, truncatedAs, type PipelineAck } from '../shared/block-transfer.js';
 import { DfsError } from '../shared/errors.js';
 import { assert } from '../shared/assert.js';
 import type { DatanodeContext } from './context.js';
@@ -112,15 +112,6 @@ export async function receiveBlock(ctx: DatanodeContext, req: ReceiveRequest, so
     throw failure;
   } finally {
     ended();
-  }
-}
-
-/** The upload's body failing (the sender went away mid-block) is a truncated upload. */
-async function* truncatedAs(source: AsyncIterable<Uint8Array>, block: { blockId: number; genStamp: number }): AsyncGenerator<Uint8Array> {
-  try {
-    yield* source;
-  } catch (error) {
-    throw new FrameError('IllegalArgument', `Block upload truncated: ${(error as Error).message}`, { ...block, reason: 'truncated' });
   }
 }
 

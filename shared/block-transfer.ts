@@ -77,11 +77,6 @@ export class FrameParser {
 
   constructor(private readonly context: Record<string, unknown> = {}) {}
 
-  /** True once the end frame was seen. */
-  get complete(): boolean {
-    return this.ended;
-  }
-
   push(chunk: Buffer): ParsedFrame[] {
     const frames: ParsedFrame[] = [];
     let offset = 0;
@@ -160,17 +155,21 @@ export interface Frame {
  */
 export async function* decodeFrames(source: AsyncIterable<Uint8Array>, context: Record<string, unknown> = {}): AsyncGenerator<Frame> {
   const parser = new FrameParser(context);
-  try {
-    for await (const chunk of source) {
-      for (const frame of parser.push(asBuffer(chunk))) {
-        yield { data: frame.parts.length === 1 ? frame.parts[0] : Buffer.concat(frame.parts, frame.length), crc: frame.crc };
-      }
+  for await (const chunk of truncatedAs(source, context)) {
+    for (const frame of parser.push(asBuffer(chunk))) {
+      yield { data: frame.parts.length === 1 ? frame.parts[0] : Buffer.concat(frame.parts, frame.length), crc: frame.crc };
     }
-  } catch (error) {
-    if (error instanceof FrameError) throw error;
-    throw new FrameError('IllegalArgument', `Block upload truncated: ${(error as Error).message}`, { ...context, reason: 'truncated' });
   }
   parser.end();
+}
+
+/** An upload body whose stream fails (the sender went away mid-block) fails as a truncated upload. */
+export async function* truncatedAs(source: AsyncIterable<Uint8Array>, context: Record<string, unknown>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw new FrameError('IllegalArgument', `Block upload truncated: ${(error as Error).message}`, { ...context, reason: 'truncated' });
+  }
 }
 
 export const asBuffer = (chunk: Uint8Array): Buffer => (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));

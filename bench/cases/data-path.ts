@@ -65,7 +65,7 @@ export async function getBigFile(ctx: CaseContext): Promise<void> {
     target: bound === null ? undefined : 0.8 * bound,
     note: `${result.cacheDropped ? 'page cache dropped before each read' : 'page cache NOT dropped (not root): warm reads'}; rounds ${rounds} MB/s`,
   });
-  ctx.results.details.get = { ...result };
+  ctx.results.details.get = result;
 }
 
 /** small_files_4k_per_s: durable 4 KiB files (create, one block through a 3-datanode pipeline, complete). */
