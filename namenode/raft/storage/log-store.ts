@@ -50,7 +50,10 @@ import {
 import { scanSegment } from './segment-scan.js';
 
 export const SEGMENT_SIZE_BYTES_MAX_DEFAULT = 64 * MiB;
-export const ENTRY_CACHE_BYTES_MAX_DEFAULT = 16 * MiB;
+/** About 16k namespace entries, seconds of peak traffic: a follower further behind reads the segment
+ *  files instead. Each cached record also costs an Entry object and an ArrayBuffer, so a 16 MiB cache
+ *  held about 40 MiB of every namenode's memory. */
+export const ENTRY_CACHE_BYTES_MAX_DEFAULT = 4 * MiB;
 /** Largest single append batch: bounds the one buffer a save() builds. */
 export const APPEND_BATCH_BYTES_MAX = 256 * MiB;
 export const SEGMENT_FILE_SUFFIX = '.seg';
